@@ -1,0 +1,3 @@
+"""ai-gateway-emulator: an offline, deterministic Cloudflare AI Gateway."""
+
+__version__ = "0.1.0"

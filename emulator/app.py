@@ -1,0 +1,80 @@
+"""The route table: every URL the emulator answers, in one screen."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from emulator.dialects import cloudflare_v4
+from emulator.dialects.anthropic_messages import DIALECT as ANTHROPIC
+from emulator.dialects.openai_chat import DIALECT as OPENAI_CHAT
+from emulator.dialects.openai_responses import DIALECT as OPENAI_RESPONSES
+from emulator.errors import method_not_allowed, no_route
+from emulator.models_api import ModelsApi
+from emulator.pipeline import Pipeline
+from emulator.settings import Settings
+from emulator.state import EmulatorState
+
+ACCOUNT = "/client/v4/accounts/{account_id}"
+
+log = logging.getLogger("emulator")
+
+
+def build_app(settings: Settings, state: EmulatorState | None = None) -> Starlette:
+    state = state or EmulatorState(settings)
+    pipeline = Pipeline(state)
+    models = ModelsApi(state)
+
+    async def chat_completions(request: Request):
+        return await pipeline.chat(request, OPENAI_CHAT)
+
+    async def responses(request: Request):
+        return await pipeline.chat(request, OPENAI_RESPONSES)
+
+    async def messages(request: Request):
+        return await pipeline.chat(request, ANTHROPIC)
+
+    routes = [
+        Route(f"{ACCOUNT}/ai/run", pipeline.run_envelope, methods=["POST"]),
+        Route(f"{ACCOUNT}/ai/run/{{model:path}}", pipeline.run_legacy, methods=["POST"]),
+        Route(f"{ACCOUNT}/ai/v1/chat/completions", chat_completions, methods=["POST"]),
+        Route(f"{ACCOUNT}/ai/v1/responses", responses, methods=["POST"]),
+        Route(f"{ACCOUNT}/ai/v1/messages", messages, methods=["POST"]),
+        # The Anthropic SDK with base_url ".../ai/v1", as Cloudflare's docs configure it, sends this.
+        Route(f"{ACCOUNT}/ai/v1/v1/messages", messages, methods=["POST"]),
+        Route(f"{ACCOUNT}/ai/models/search", models.search, methods=["GET"]),
+        Route(f"{ACCOUNT}/ai/models/schema", models.schema, methods=["GET"]),
+    ]
+
+    async def not_found(request: Request, exc: Exception) -> JSONResponse:
+        err = no_route(request.url.path)
+        return JSONResponse(cloudflare_v4.gateway_error(err), err.status)
+
+    async def wrong_method(request: Request, exc: Exception) -> JSONResponse:
+        err = method_not_allowed(request.method)
+        headers = getattr(exc, "headers", None) or {}
+        return JSONResponse(cloudflare_v4.gateway_error(err), err.status, headers=headers)
+
+    async def server_error(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        body = cloudflare_v4.failure([(10001, "Internal emulator error: please report it with the request that caused it")])
+        return JSONResponse(body, 500)
+
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 405:
+            return await wrong_method(request, exc)
+        if exc.status_code == 404:
+            return await not_found(request, exc)
+        return JSONResponse(cloudflare_v4.failure([(exc.status_code, str(exc.detail))]), exc.status_code)
+
+    app = Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: http_error, 404: not_found, 405: wrong_method, 500: server_error},
+    )
+    app.state.emulator = state
+    return app

@@ -1,0 +1,89 @@
+"""Known models: their task, provider, wire format and which endpoints they serve."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+TEXT_GENERATION = "Text Generation"
+TEXT_EMBEDDINGS = "Text Embeddings"
+
+# Endpoints (route kinds) of the REST API.
+RUN = "run"
+CHAT = "chat_completions"
+RESPONSES = "responses"
+MESSAGES = "messages"
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    task: str
+    description: str = ""
+    # Wire format a third-party text model speaks on ai/run: "openai_chat" or "anthropic_messages".
+    native_format: str = "openai_chat"
+    endpoints: frozenset[str] = frozenset()
+    input_schema: str | None = None  # schemas/workers_ai/<name>.json for @cf models
+    output: dict[str, Any] = field(default_factory=dict)  # task-specific: dimensions, content_type...
+    properties: tuple[dict[str, Any], ...] = ()
+    id: str = ""
+    created_at: str = "2025-01-01 00:00:00.000"
+
+    @property
+    def is_workers_ai(self) -> bool:
+        return self.name.startswith("@cf/")
+
+    @property
+    def provider(self) -> str:
+        if self.is_workers_ai:
+            return "workers-ai"
+        return self.name.split("/", 1)[0]
+
+    @property
+    def author(self) -> str:
+        parts = self.name.removeprefix("@cf/").split("/")
+        return parts[0]
+
+
+def default_endpoints(name: str, task: str, native_format: str) -> frozenset[str]:
+    if task != TEXT_GENERATION:
+        return frozenset({RUN})
+    if name.startswith("@cf/"):
+        return frozenset({RUN, CHAT})
+    return frozenset({RUN, CHAT, RESPONSES, MESSAGES})
+
+
+def model_from_entry(entry: dict[str, Any]) -> Model:
+    name = entry["name"]
+    task = entry["task"]
+    native = entry.get("native_format", "anthropic_messages" if name.startswith("anthropic/") else "openai_chat")
+    endpoints = frozenset(entry["endpoints"]) if "endpoints" in entry else default_endpoints(name, task, native)
+    return Model(
+        name=name,
+        task=task,
+        description=entry.get("description", ""),
+        native_format=native,
+        endpoints=endpoints,
+        input_schema=entry.get("input_schema"),
+        output=dict(entry.get("output", {})),
+        properties=tuple(entry.get("properties", ())),
+        id=entry.get("id", ""),
+        created_at=entry.get("created_at", "2025-01-01 00:00:00.000"),
+    )
+
+
+class Catalog:
+    def __init__(self) -> None:
+        self._models: dict[str, Model] = {}
+
+    def add(self, model: Model) -> None:
+        self._models[model.name] = model
+
+    def get(self, name: str) -> Model | None:
+        return self._models.get(name)
+
+    def __iter__(self):
+        return iter(self._models.values())
+
+    def __len__(self) -> int:
+        return len(self._models)

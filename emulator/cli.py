@@ -1,0 +1,108 @@
+"""`ai-gateway-emulator serve ...`: start the emulator and print the URLs to paste into an SDK."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from emulator import __version__
+from emulator.schema_check import ConfigError
+from emulator.settings import build_settings, env_name
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="ai-gateway-emulator",
+        description="Offline, deterministic emulator of Cloudflare AI Gateway and its AI REST API.",
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = p.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="start the emulator (the default command)")
+    add_serve_options(serve)
+    check = sub.add_parser("check", help="validate fixture and config files, then exit")
+    add_serve_options(check)
+    return p
+
+
+def add_serve_options(p: argparse.ArgumentParser) -> None:
+    def env(setting: str) -> str:
+        return f"(env {env_name(setting)})"
+
+    p.add_argument("--host", default=None, help=f"address to listen on; default 127.0.0.1 {env('host')}")
+    p.add_argument("--port", type=int, default=None, help=f"port to listen on, 0 for any free port; default 8787 {env('port')}")
+    p.add_argument(
+        "--fixtures", dest="fixture_dirs", action="append", type=Path, default=None, metavar="DIR",
+        help=f"extra fixture directory, loaded after the built-in fixtures; repeat for more {env('fixture_dirs')} (os.pathsep-separated)",
+    )
+    p.add_argument("--no-builtin-fixtures", dest="builtin_fixtures", action="store_const", const=False, default=None,
+                   help="do not load the built-in fixtures (the model catalog still loads from them unless --fixtures provides one)")
+    p.add_argument("--seed", type=int, default=None, help=f"seed of synthesized answers and ids; default 0 {env('seed')}")
+    p.add_argument("--config", dest="config_file", type=Path, default=None, metavar="FILE",
+                   help=f"config file (JSON or YAML): accepted tokens and accounts, gateways, settings {env('config_file')}")
+    p.add_argument("--workers-ai-gateway", choices=["strict", "lenient"], default=None,
+                   help="strict: @cf/ models on ai/run (envelope) and ai/v1/* need cf-aig-gateway-id (documented rule); "
+                        f"lenient: without it they run as plain Workers AI; default strict {env('workers_ai_gateway')}")
+    p.add_argument("--clock", choices=["virtual", "real"], default=None,
+                   help=f"virtual: simulated time, nothing sleeps; real: latency and backoff really wait; default virtual {env('clock')}")
+    p.add_argument("--strict-headers", action="store_const", const=True, default=None,
+                   help=f"reject malformed cf-aig-* header values instead of clamping or ignoring them {env('strict_headers')}")
+    p.add_argument("--log-level", default=None, choices=["critical", "error", "warning", "info", "debug"],
+                   help=f"server log level; default warning {env('log_level')}")
+
+
+def banner(host: str, port: int, account_id: str, token: str) -> str:
+    base = f"http://{host}:{port}"
+    account = f"{base}/client/v4/accounts/{account_id}"
+    return "\n".join([
+        f"ai-gateway-emulator {__version__} listening on {base}",
+        f"  OpenAI base URL:      {account}/ai/v1",
+        f"  Anthropic base URL:   {account}/ai",
+        f"  Cloudflare base URL:  {base}/client/v4",
+        f"  account id: {account_id}",
+        f"  api token:  {token}",
+        "",
+    ])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
+        argv = ["serve", *argv]
+    args = parser().parse_args(argv)
+    flags = {k: v for k, v in vars(args).items() if k != "command"}
+    try:
+        settings = build_settings(flags)
+        from emulator.state import EmulatorState
+
+        state = EmulatorState(settings)
+    except ConfigError as exc:
+        print(f"ai-gateway-emulator: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "check":
+        print(f"ok: {len(state.loaded_files)} files, {len(state.fixtures)} fixtures, {len(state.catalog)} models")
+        return 0
+    return serve(settings, state)
+
+
+def serve(settings, state) -> int:
+    import uvicorn
+
+    from emulator.app import build_app
+
+    app = build_app(settings, state)
+    sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((settings.host, settings.port))
+    except OSError as exc:
+        print(f"ai-gateway-emulator: cannot listen on {settings.host}:{settings.port}: {exc.strerror}", file=sys.stderr)
+        return 2
+    port = sock.getsockname()[1]
+    print(banner(settings.host, port, settings.example_account_id, settings.example_api_token), flush=True)
+    config = uvicorn.Config(app, log_level=settings.log_level, access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    server.run(sockets=[sock])
+    return 0

@@ -1,0 +1,82 @@
+"""The emulator's one clock: virtual (advanced by simulated time) or real."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+# 2026-01-01T00:00:00Z: the virtual clock's epoch, so timestamps are the same on every run.
+VIRTUAL_EPOCH = 1_767_225_600.0
+
+
+class Clock:
+    """Seconds since the Unix epoch; `sleep` lets simulated time pass."""
+
+    mode: str
+
+    def now(self) -> float:
+        raise NotImplementedError
+
+    async def sleep(self, seconds: float) -> None:
+        raise NotImplementedError
+
+    def advance(self, seconds: float) -> None:
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        raise NotImplementedError
+
+
+class VirtualClock(Clock):
+    """Time moves only when simulated latency, backoff or a control call advances it."""
+
+    mode = "virtual"
+
+    def __init__(self, start: float = VIRTUAL_EPOCH) -> None:
+        self._start = start
+        self._now = start
+
+    def now(self) -> float:
+        return self._now
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self._now += seconds
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("the clock cannot go backwards")
+        self._now += seconds
+
+    def reset(self) -> None:
+        self._now = self._start
+
+
+class RealClock(Clock):
+    """Wall-clock time; simulated latency really sleeps. `advance` adds an offset."""
+
+    mode = "real"
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+
+    def now(self) -> float:
+        return time.time() + self._offset
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            await asyncio.sleep(seconds)
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("the clock cannot go backwards")
+        self._offset += seconds
+
+    def reset(self) -> None:
+        self._offset = 0.0
+
+
+def make_clock(mode: str) -> Clock:
+    if mode == "real":
+        return RealClock()
+    return VirtualClock()

@@ -1,0 +1,107 @@
+"""The neutral request and answer that every dialect converts to and from.
+
+A dialect parses its wire format into a `ChatRequest`, the emulator answers it with a
+`Completion` (or a task output for non-text Workers AI models, or an `UpstreamFailure`),
+and the dialect renders that back in its own format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Message:
+    role: str  # "system" | "user" | "assistant" | "tool"
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolChoice:
+    """`auto`, `none`, `required` (any tool), or `function` (the tool named `name`)."""
+
+    mode: str = "auto"
+    name: str | None = None
+
+
+@dataclass
+class ChatRequest:
+    endpoint: str  # "chat_completions" | "responses" | "messages" | "run"
+    model: str
+    messages: list[Message]
+    tools: list[ToolSpec] = field(default_factory=list)
+    tool_choice: ToolChoice = ToolChoice()
+    output_schema: dict[str, Any] | None = None  # JSON schema the answer must follow
+    json_mode: bool = False  # any JSON object will do
+    max_tokens: int | None = None
+    stream: bool = False
+    include_usage: bool = False
+    body: dict[str, Any] = field(default_factory=dict, repr=False)  # as sent, for dialects that echo it
+
+    @property
+    def last_user_text(self) -> str:
+        for message in reversed(self.messages):
+            if message.role == "user":
+                return message.text
+        return ""
+
+    @property
+    def prompt_text(self) -> str:
+        return "\n".join(m.text for m in self.messages)
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int
+    output_tokens: int
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+@dataclass
+class Completion:
+    """A text-generation answer. `finish` is neutral: stop, length, tool_calls, content_filter."""
+
+    text: str | None
+    tool_calls: list[ToolCall]
+    finish: str
+    usage: Usage
+
+
+@dataclass
+class TaskOutput:
+    """A non-text Workers AI answer: the model's JSON output, or raw bytes with a content type."""
+
+    value: Any
+    content_type: str = "application/json"
+    usage: Usage | None = None
+
+
+@dataclass
+class UpstreamFailure:
+    """An error the simulated provider returned. `body` None: render it in the endpoint's dialect."""
+
+    status: int
+    message: str
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Answer = Completion | TaskOutput | UpstreamFailure

@@ -1,0 +1,77 @@
+"""One module per wire format. A chat dialect parses its request into a neutral
+`ChatRequest`, renders a neutral `Completion` back, and phrases errors its own way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema.exceptions import ValidationError
+
+from emulator.completion import ChatRequest, Completion
+from emulator.errors import InvalidRequest
+from emulator.ids import IdSource
+from emulator.schema_check import SchemaValidator, load_schema_validator
+
+
+@dataclass
+class RenderContext:
+    ids: IdSource
+    now: float
+    model: str
+
+
+class ChatDialect:
+    """The interface of a text-generation wire format (OpenAI chat, Responses, Anthropic)."""
+
+    endpoint: str  # route kind, see emulator.catalog
+    schema_file: str
+    request_id_header: str
+
+    @property
+    def validator(self) -> SchemaValidator:
+        return load_schema_validator(self.schema_file)
+
+    def validate(self, body: Any) -> None:
+        if not self.validator.is_valid(body):
+            error = self.validator.best_error(body)
+            assert error is not None
+            raise self.invalid(error)
+
+    def invalid(self, error: ValidationError) -> InvalidRequest:
+        raise NotImplementedError
+
+    def parse(self, body: dict[str, Any]) -> ChatRequest:
+        raise NotImplementedError
+
+    def render(self, req: ChatRequest, completion: Completion, ctx: RenderContext) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def error_body(self, status: int, message: str, param: str | None, code: str | None, request_id: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def new_request_id(self, ids: IdSource) -> str:
+        raise NotImplementedError
+
+    def malformed_json(self, detail: str) -> InvalidRequest:
+        raise NotImplementedError
+
+
+def text_of(content: Any) -> str:
+    """The text of a message content: a string, or the text parts of a list of parts/blocks."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        pieces = []
+        for part in content:
+            if isinstance(part, dict):
+                if isinstance(part.get("text"), str):
+                    pieces.append(part["text"])
+                elif "content" in part:  # tool_result blocks
+                    pieces.append(text_of(part["content"]))
+                elif isinstance(part.get("output"), str):
+                    pieces.append(part["output"])
+        return "\n".join(pieces)
+    return str(content)

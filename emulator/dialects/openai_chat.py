@@ -1,0 +1,122 @@
+"""OpenAI Chat Completions: POST ai/v1/chat/completions (and third-party models on ai/run)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jsonschema.exceptions import ValidationError
+
+from emulator.catalog import CHAT
+from emulator.completion import ChatRequest, Completion, Message, ToolChoice, ToolSpec
+from emulator.dialects import ChatDialect, RenderContext, text_of
+from emulator.dialects import openai_common
+from emulator.errors import InvalidRequest
+from emulator.ids import IdSource
+
+FINISH = {"stop": "stop", "length": "length", "tool_calls": "tool_calls", "content_filter": "content_filter"}
+
+
+class OpenAIChat(ChatDialect):
+    endpoint = CHAT
+    schema_file = "requests/openai_chat.json"
+    request_id_header = "x-request-id"
+
+    def invalid(self, error: ValidationError) -> InvalidRequest:
+        return openai_common.invalid(error)
+
+    def malformed_json(self, detail: str) -> InvalidRequest:
+        return openai_common.malformed_json(detail)
+
+    def new_request_id(self, ids: IdSource) -> str:
+        return ids.openai_request()
+
+    def error_body(self, status: int, message: str, param: str | None, code: str | None, request_id: str) -> dict[str, Any]:
+        return openai_common.error_body(message, openai_common.error_type(status), param, code)
+
+    def parse(self, body: dict[str, Any]) -> ChatRequest:
+        messages = []
+        for message in body["messages"]:
+            role = message["role"]
+            role = "system" if role == "developer" else role
+            messages.append(Message(role, text_of(message.get("content"))))
+        tools = [
+            ToolSpec(t["function"]["name"], t["function"].get("description", ""), t["function"].get("parameters") or {"type": "object", "properties": {}})
+            for t in body.get("tools", [])
+            if t.get("type") == "function"
+        ]
+        response_format = body.get("response_format") or {}
+        schema = None
+        if response_format.get("type") == "json_schema":
+            schema = response_format.get("json_schema", {}).get("schema") or {"type": "object"}
+        max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
+        stream_options = body.get("stream_options") or {}
+        return ChatRequest(
+            endpoint=CHAT,
+            model=body["model"],
+            messages=messages,
+            tools=tools,
+            tool_choice=tool_choice(body.get("tool_choice")),
+            output_schema=schema,
+            json_mode=response_format.get("type") == "json_object",
+            max_tokens=max_tokens,
+            stream=bool(body.get("stream")),
+            include_usage=bool(stream_options.get("include_usage")),
+            body=body,
+        )
+
+    def render(self, req: ChatRequest, completion: Completion, ctx: RenderContext) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": "assistant", "content": completion.text, "refusal": None, "annotations": []}
+        if completion.tool_calls:
+            message["tool_calls"] = [render_tool_call(call) for call in completion.tool_calls]
+        return {
+            "id": ctx.ids.chat_completion(),
+            "object": "chat.completion",
+            "created": int(ctx.now),
+            "model": ctx.model,
+            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": FINISH[completion.finish]}],
+            "usage": usage(completion),
+            "service_tier": "default",
+            "system_fingerprint": None,
+        }
+
+
+def tool_choice(value: Any) -> ToolChoice:
+    if isinstance(value, dict):
+        if value.get("type") == "function":
+            return ToolChoice("function", value["function"]["name"])
+        return ToolChoice("auto")
+    if value in ("none", "required"):
+        return ToolChoice(value)
+    return ToolChoice("auto")
+
+
+def tool_call_id(raw: str) -> str:
+    return raw if "_" in raw else "call_" + raw
+
+
+def render_tool_call(call) -> dict[str, Any]:
+    return {
+        "id": tool_call_id(call.id),
+        "type": "function",
+        "function": {"name": call.name, "arguments": json.dumps(call.arguments, ensure_ascii=False)},
+    }
+
+
+def usage(completion: Completion) -> dict[str, Any]:
+    u = completion.usage
+    return {
+        "prompt_tokens": u.input_tokens,
+        "completion_tokens": u.output_tokens,
+        "total_tokens": u.total_tokens,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": 0,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    }
+
+
+DIALECT = OpenAIChat()

@@ -1,0 +1,177 @@
+"""OpenAI Responses: POST ai/v1/responses."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jsonschema.exceptions import ValidationError
+
+from emulator.catalog import RESPONSES
+from emulator.completion import ChatRequest, Completion, Message, ToolChoice, ToolSpec
+from emulator.dialects import ChatDialect, RenderContext, text_of
+from emulator.dialects import openai_common
+from emulator.errors import InvalidRequest
+from emulator.ids import IdSource
+
+
+class OpenAIResponses(ChatDialect):
+    endpoint = RESPONSES
+    schema_file = "requests/openai_responses.json"
+    request_id_header = "x-request-id"
+
+    def invalid(self, error: ValidationError) -> InvalidRequest:
+        return openai_common.invalid(error)
+
+    def malformed_json(self, detail: str) -> InvalidRequest:
+        return openai_common.malformed_json(detail)
+
+    def new_request_id(self, ids: IdSource) -> str:
+        return ids.openai_request()
+
+    def error_body(self, status: int, message: str, param: str | None, code: str | None, request_id: str) -> dict[str, Any]:
+        return openai_common.error_body(message, openai_common.error_type(status), param, code)
+
+    def parse(self, body: dict[str, Any]) -> ChatRequest:
+        messages: list[Message] = []
+        if body.get("instructions"):
+            messages.append(Message("system", body["instructions"]))
+        items = body.get("input", [])
+        if isinstance(items, str):
+            messages.append(Message("user", items))
+        else:
+            for item in items:
+                kind = item.get("type", "message")
+                if kind == "message" or "role" in item and kind == "message":
+                    role = "system" if item["role"] == "developer" else item["role"]
+                    messages.append(Message(role, text_of(item.get("content"))))
+                elif kind == "function_call_output":
+                    output = item.get("output")
+                    messages.append(Message("tool", output if isinstance(output, str) else text_of(output)))
+        tools = [
+            ToolSpec(t["name"], t.get("description") or "", t.get("parameters") or {"type": "object", "properties": {}})
+            for t in body.get("tools", [])
+            if t.get("type") == "function"
+        ]
+        fmt = (body.get("text") or {}).get("format") or {}
+        return ChatRequest(
+            endpoint=RESPONSES,
+            model=body["model"],
+            messages=messages,
+            tools=tools,
+            tool_choice=tool_choice(body.get("tool_choice")),
+            output_schema=fmt.get("schema") if fmt.get("type") == "json_schema" else None,
+            json_mode=fmt.get("type") == "json_object",
+            max_tokens=body.get("max_output_tokens"),
+            stream=bool(body.get("stream")),
+            body=body,
+        )
+
+    def render(self, req: ChatRequest, completion: Completion, ctx: RenderContext) -> dict[str, Any]:
+        body = req.body
+        output = output_items(completion, ctx)
+        incomplete = completion.finish == "length"
+        return response_object(
+            body,
+            response_id=ctx.ids.response(),
+            created_at=int(ctx.now),
+            model=ctx.model,
+            status="incomplete" if incomplete else "completed",
+            output=output,
+            usage=usage(completion),
+            incomplete_details={"reason": "max_output_tokens"} if incomplete else None,
+            completed_at=None if incomplete else int(ctx.now),
+        )
+
+
+def tool_choice(value: Any) -> ToolChoice:
+    if isinstance(value, dict):
+        if value.get("type") == "function" and value.get("name"):
+            return ToolChoice("function", value["name"])
+        return ToolChoice("auto")
+    if value in ("none", "required"):
+        return ToolChoice(value)
+    return ToolChoice("auto")
+
+
+def output_items(completion: Completion, ctx: RenderContext) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    if completion.text is not None:
+        items.append({
+            "id": ctx.ids.response_message(),
+            "type": "message",
+            "status": "incomplete" if completion.finish == "length" else "completed",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": completion.text, "annotations": [], "logprobs": []}],
+        })
+    for call in completion.tool_calls:
+        items.append({
+            "id": ctx.ids.response_function_call(),
+            "type": "function_call",
+            "status": "completed",
+            "call_id": call.id if "_" in call.id else "call_" + call.id,
+            "name": call.name,
+            "arguments": json.dumps(call.arguments, ensure_ascii=False),
+        })
+    return items
+
+
+def usage(completion: Completion) -> dict[str, Any]:
+    u = completion.usage
+    return {
+        "input_tokens": u.input_tokens,
+        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+        "output_tokens": u.output_tokens,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": u.total_tokens,
+    }
+
+
+def response_object(
+    body: dict[str, Any],
+    *,
+    response_id: str,
+    created_at: int,
+    model: str,
+    status: str,
+    output: list[dict[str, Any]],
+    usage: dict[str, Any] | None,
+    incomplete_details: dict[str, Any] | None = None,
+    completed_at: int | None = None,
+    error: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The Response object; request settings echo back as the real API does."""
+    fmt = (body.get("text") or {}).get("format") or {"type": "text"}
+    return {
+        "id": response_id,
+        "object": "response",
+        "created_at": created_at,
+        "status": status,
+        "background": bool(body.get("background", False)),
+        "completed_at": completed_at,
+        "error": error,
+        "incomplete_details": incomplete_details,
+        "instructions": body.get("instructions"),
+        "max_output_tokens": body.get("max_output_tokens"),
+        "max_tool_calls": None,
+        "model": model,
+        "output": output,
+        "parallel_tool_calls": body.get("parallel_tool_calls", True) if body.get("parallel_tool_calls") is not None else True,
+        "previous_response_id": body.get("previous_response_id"),
+        "reasoning": {"effort": None, "summary": None},
+        "service_tier": "default",
+        "store": body.get("store", True) if body.get("store") is not None else True,
+        "temperature": body.get("temperature") if body.get("temperature") is not None else 1.0,
+        "text": {"format": fmt, "verbosity": "medium"},
+        "tool_choice": body.get("tool_choice", "auto"),
+        "tools": body.get("tools", []),
+        "top_logprobs": 0,
+        "top_p": body.get("top_p") if body.get("top_p") is not None else 1.0,
+        "truncation": body.get("truncation") or "disabled",
+        "usage": usage,
+        "user": body.get("user"),
+        "metadata": body.get("metadata") or {},
+    }
+
+
+DIALECT = OpenAIResponses()

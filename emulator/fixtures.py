@@ -1,0 +1,221 @@
+"""Fixture files: load and validate them, and match a request to the most specific fixture.
+
+Matching rule (documented in the README):
+- a fixture matches when every criterion in its `match` holds (no `match`: it matches everything);
+- among matching fixtures the most specific wins: more criteria first, then the more exact
+  kinds (exact 3, regex 2, contains/pattern 1; an endpoint list or model pattern counts 1);
+- ties go to the first loaded: fixtures added at runtime come before files, files load in
+  path order (built-in fixtures first, then each --fixtures directory), fixtures within a
+  file in their order.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from emulator.schema_check import ConfigError, load_schema_validator
+
+FIXTURE_SUFFIXES = (".json", ".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class MatchContext:
+    """What a fixture can match on, taken from one request."""
+
+    endpoint: str
+    model: str
+    content: str  # the last user message's text
+    headers: dict[str, str]  # lower-case names
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TextMatcher:
+    kind: str  # "equals" | "contains" | "regex" | "pattern"
+    value: str
+    _regex: re.Pattern[str] | None = None
+
+    @property
+    def precision(self) -> int:
+        return {"equals": 3, "regex": 2, "contains": 1, "pattern": 1}[self.kind]
+
+    def matches(self, text: str) -> bool:
+        if self.kind == "equals":
+            return text == self.value
+        if self.kind == "pattern":
+            return fnmatch.fnmatchcase(text, self.value)
+        assert self._regex is not None
+        return self._regex.search(text) is not None
+
+    def describe(self) -> str:
+        return f"{self.kind} {self.value!r}"
+
+
+def text_matcher(spec: Any) -> TextMatcher:
+    if isinstance(spec, str):
+        return TextMatcher("equals", spec)
+    (kind, value), = spec.items()
+    if kind == "regex":
+        return TextMatcher(kind, value, re.compile(value))
+    if kind == "contains":
+        whole_word = r"(?<!\w)" + re.escape(value) + r"(?!\w)"
+        return TextMatcher(kind, value, re.compile(whole_word, re.IGNORECASE))
+    return TextMatcher(kind, value)
+
+
+@dataclass
+class Fixture:
+    name: str
+    source: str  # "file.yaml#3" or "runtime#1"
+    spec: dict[str, Any]
+    endpoints: frozenset[str] | None = None
+    model: TextMatcher | None = None
+    content: TextMatcher | None = None
+    headers: dict[str, TextMatcher] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def respond(self) -> dict[str, Any]:
+        return self.spec["respond"]
+
+    @property
+    def specificity(self) -> tuple[int, int]:
+        criteria = 0
+        precision = 0
+        if self.endpoints is not None:
+            criteria += 1
+            precision += 3 if len(self.endpoints) == 1 else 1
+        for matcher in (self.model, self.content, *self.headers.values()):
+            if matcher is not None:
+                criteria += 1
+                precision += matcher.precision
+        criteria += len(self.metadata)
+        precision += 3 * len(self.metadata)
+        return criteria, precision
+
+    def mismatch(self, ctx: MatchContext) -> str | None:
+        """None when the fixture matches; otherwise the first criterion that failed."""
+        if self.endpoints is not None and ctx.endpoint not in self.endpoints:
+            return f"endpoint {ctx.endpoint!r} not in {sorted(self.endpoints)}"
+        if self.model is not None and not self.model.matches(ctx.model):
+            return f"model {ctx.model!r} does not match {self.model.describe()}"
+        if self.content is not None and not self.content.matches(ctx.content):
+            return f"last user message does not match {self.content.describe()}"
+        for name, matcher in self.headers.items():
+            value = ctx.headers.get(name)
+            if value is None or not matcher.matches(value):
+                return f"header {name!r} does not match {matcher.describe()}"
+        for key, expected in self.metadata.items():
+            if ctx.metadata.get(key) != expected:
+                return f"metadata {key!r} is not {expected!r}"
+        return None
+
+
+def compile_fixture(spec: dict[str, Any], source: str) -> Fixture:
+    match = spec.get("match", {})
+    endpoint = match.get("endpoint")
+    endpoints = None
+    if endpoint is not None:
+        endpoints = frozenset([endpoint] if isinstance(endpoint, str) else endpoint)
+    return Fixture(
+        name=spec.get("name", source),
+        source=source,
+        spec=spec,
+        endpoints=endpoints,
+        model=text_matcher(match["model"]) if "model" in match else None,
+        content=text_matcher(match["content"]) if "content" in match else None,
+        headers={k.lower(): text_matcher(v) for k, v in match.get("headers", {}).items()},
+        metadata=dict(match.get("metadata", {})),
+    )
+
+
+def parse_fixture_file(path: Path) -> dict[str, Any]:
+    """Read one fixture file and validate it; errors name the file and the JSON path."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: line {exc.lineno} column {exc.colno}: not valid JSON: {exc.msg}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if data is None:
+        data = {}
+    check_fixture_document(data, str(path))
+    return data
+
+
+def check_fixture_document(data: Any, source: str) -> None:
+    load_schema_validator("fixture.schema.json").check(data, source=source)
+    for index, spec in enumerate(data.get("fixtures", []) if isinstance(data, dict) else []):
+        for where in ("model", "content"):
+            matcher = spec.get("match", {}).get(where)
+            if isinstance(matcher, dict) and "regex" in matcher:
+                try:
+                    re.compile(matcher["regex"])
+                except re.error as exc:
+                    raise ConfigError(f"{source}: $.fixtures[{index}].match.{where}.regex: invalid regular expression: {exc}") from exc
+
+
+def fixture_files(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        raise ConfigError(f"{directory}: fixture directory does not exist")
+    return sorted(p for p in directory.rglob("*") if p.suffix in FIXTURE_SUFFIXES and p.is_file())
+
+
+class FixtureSet:
+    """Fixtures from files (fixed at start) and from the control API (reset between tests)."""
+
+    def __init__(self) -> None:
+        self._files: list[Fixture] = []
+        self._runtime: list[Fixture] = []
+        self._runtime_counter = 0
+
+    def add_file_fixtures(self, specs: Iterable[dict[str, Any]], source: str) -> None:
+        for index, spec in enumerate(specs):
+            self._files.append(compile_fixture(spec, f"{source}#{index}"))
+
+    def add_runtime(self, spec: dict[str, Any]) -> Fixture:
+        self._runtime_counter += 1
+        fixture = compile_fixture(spec, f"runtime#{self._runtime_counter}")
+        self._runtime.append(fixture)
+        return fixture
+
+    def remove_runtime(self, source: str) -> bool:
+        before = len(self._runtime)
+        self._runtime = [f for f in self._runtime if f.source != source and f.name != source]
+        return len(self._runtime) != before
+
+    def reset(self) -> None:
+        self._runtime = []
+        self._runtime_counter = 0
+
+    def __iter__(self):
+        yield from self._runtime
+        yield from self._files
+
+    def __len__(self) -> int:
+        return len(self._runtime) + len(self._files)
+
+    def match(self, ctx: MatchContext) -> Fixture | None:
+        best: Fixture | None = None
+        best_score: tuple[int, int] = (-1, -1)
+        for fixture in self:
+            if fixture.mismatch(ctx) is None:
+                score = fixture.specificity
+                if score > best_score:
+                    best, best_score = fixture, score
+        return best
+
+    def explain(self, ctx: MatchContext) -> list[dict[str, str]]:
+        """Why each fixture did or did not match: for the journal and failing-test reports."""
+        return [{"fixture": f.name, "source": f.source, "result": f.mismatch(ctx) or "matched"} for f in self]

@@ -1,0 +1,88 @@
+"""The account's gateways: `default` is made on first use, any other must be configured."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from emulator.clock import Clock
+from emulator.errors import GatewayError
+
+GATEWAY_HEADER = "cf-aig-gateway-id"
+MAX_GATEWAY_ID = 64
+
+# What the auto-created `default` gateway starts with (Cloudflare's manage-gateway docs).
+DEFAULT_GATEWAY_SETTINGS: dict[str, Any] = {
+    "cache_invalidate_on_update": False,
+    "cache_ttl": 0,
+    "collect_logs": True,
+    "rate_limiting_interval": 0,
+    "rate_limiting_limit": 0,
+    "rate_limiting_technique": "fixed",
+    "authentication": True,
+    "workers_ai_billing_mode": "postpaid",
+}
+
+# A configured gateway without these fields gets the dashboard's defaults.
+CONFIGURED_GATEWAY_DEFAULTS: dict[str, Any] = {**DEFAULT_GATEWAY_SETTINGS, "authentication": False}
+
+
+def not_configured() -> GatewayError:
+    return GatewayError(400, 2001, "Please configure AI Gateway in the Cloudflare dashboard")
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@dataclass
+class Gateway:
+    id: str
+    settings: dict[str, Any]
+    created_at: str
+    modified_at: str
+    is_default: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self.settings.get(key)
+        return default if value is None else value
+
+
+class GatewayRegistry:
+    """Gateways per account. Configured gateways exist in every account from the start."""
+
+    def __init__(self, configured: dict[str, dict[str, Any]], clock: Clock) -> None:
+        self._configured = configured
+        self._clock = clock
+        self._accounts: dict[str, dict[str, Gateway]] = {}
+
+    def reset(self) -> None:
+        self._accounts = {}
+
+    def account(self, account_id: str) -> dict[str, Gateway]:
+        gateways = self._accounts.get(account_id)
+        if gateways is None:
+            now = iso(self._clock.now())
+            gateways = {
+                gid: Gateway(gid, {**CONFIGURED_GATEWAY_DEFAULTS, **{k: v for k, v in cfg.items() if k != "id"}}, now, now)
+                for gid, cfg in self._configured.items()
+            }
+            self._accounts[account_id] = gateways
+        return gateways
+
+    def resolve(self, account_id: str, gateway_id: str | None) -> Gateway:
+        """The gateway a request runs through; `default` when no id is given."""
+        gateway_id = "default" if gateway_id is None else gateway_id
+        if not gateway_id or len(gateway_id) > MAX_GATEWAY_ID:
+            raise GatewayError(400, 2001, f"Invalid gateway id: {GATEWAY_HEADER} must be 1 to {MAX_GATEWAY_ID} characters")
+        gateways = self.account(account_id)
+        gateway = gateways.get(gateway_id)
+        if gateway is None:
+            if gateway_id != "default":
+                raise not_configured()
+            now = iso(self._clock.now())
+            gateway = Gateway("default", dict(DEFAULT_GATEWAY_SETTINGS), now, now, is_default=True)
+            gateways["default"] = gateway
+        return gateway

@@ -1,0 +1,335 @@
+"""The request flow, one direction:
+
+route -> front door (auth, account) -> dialect parses and validates -> model and endpoint ->
+gateway -> simulated upstream (fixture or synth) -> dialect renders -> journal.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from emulator.catalog import MESSAGES, RUN, TEXT_GENERATION, Model
+from emulator.completion import Answer, ChatRequest, Completion, TaskOutput, UpstreamFailure
+from emulator.dialects import ChatDialect, RenderContext, cloudflare_v4, workers_ai
+from emulator.dialects.anthropic_messages import DIALECT as ANTHROPIC
+from emulator.dialects.openai_chat import DIALECT as OPENAI_CHAT
+from emulator.errors import GatewayError, InvalidRequest
+from emulator.fixtures import Fixture, MatchContext
+from emulator.gateway.auth import authenticate, check_account
+from emulator.gateway.gateways import GATEWAY_HEADER, Gateway
+from emulator.gateway.trace import GatewayTrace
+from emulator.state import EmulatorState
+from emulator.upstream import answer_chat, answer_task
+
+NATIVE_DIALECTS: dict[str, ChatDialect] = {"openai_chat": OPENAI_CHAT, "anthropic_messages": ANTHROPIC}
+
+ENDPOINT_PATHS = {
+    "chat_completions": "/ai/v1/chat/completions",
+    "responses": "/ai/v1/responses",
+    "messages": "/ai/v1/messages",
+    "run": "/ai/run",
+}
+
+
+def model_not_found(name: str) -> GatewayError:
+    return GatewayError(404, 7003, f"Model not found: {name}")
+
+
+def no_such_workers_model(name: str) -> GatewayError:
+    return GatewayError(400, 5007, f"No such model {name} or task")
+
+
+def malformed_json() -> GatewayError:
+    return GatewayError(400, 6007, "Malformed JSON in request body")
+
+
+@dataclass
+class Exchange:
+    """What one request went through; becomes a journal entry."""
+
+    endpoint: str
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any = None
+    model: str | None = None
+    gateway: str | None = None
+    fixture: str | None = None
+    match_report: list[dict[str, str]] = field(default_factory=list)
+    status: int = 0
+    error: str | None = None
+    trace: GatewayTrace | None = None
+
+    def entry(self, received_at: float) -> dict[str, Any]:
+        return {
+            "received_at": received_at,
+            "endpoint": self.endpoint,
+            "method": self.method,
+            "path": self.path,
+            "headers": self.headers,
+            "body": self.body,
+            "model": self.model,
+            "gateway": self.gateway,
+            "fixture": self.fixture,
+            "fixture_report": self.match_report,
+            "status": self.status,
+            "error": self.error,
+            "log_id": self.trace.log_id if self.trace else None,
+        }
+
+
+def metadata_header(headers: dict[str, str]) -> dict[str, Any]:
+    raw = headers.get("cf-aig-metadata")
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+class Pipeline:
+    def __init__(self, state: EmulatorState) -> None:
+        self.state = state
+
+    # --- shared steps ------------------------------------------------------------------
+    def _start(self, request: Request, endpoint: str) -> Exchange:
+        return Exchange(endpoint, request.method, request.url.path, {k.lower(): v for k, v in request.headers.items()})
+
+    def _front_door(self, request: Request, accept_x_api_key: bool = False) -> str:
+        authenticate(request.headers, self.state.settings, accept_x_api_key)
+        account_id = request.path_params["account_id"]
+        check_account(account_id, request.url.path, self.state.settings)
+        return account_id
+
+    async def _read_json(self, request: Request) -> Any:
+        raw = await request.body()
+        try:
+            return json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return _MALFORMED
+
+    def _model(self, name: str) -> Model:
+        model = self.state.catalog.get(name)
+        if model is None:
+            raise no_such_workers_model(name) if name.startswith("@cf/") else model_not_found(name)
+        return model
+
+    def _gateway(self, account_id: str, ex: Exchange, model: Model, required_for_workers_ai: bool) -> Gateway | None:
+        """The gateway this request runs through, or None for plain Workers AI."""
+        gateway_id = ex.headers.get(GATEWAY_HEADER)
+        if gateway_id is None and model.is_workers_ai:
+            if required_for_workers_ai and self.state.settings.workers_ai_gateway == "strict":
+                raise GatewayError(400, 2001, f"Workers AI models require the {GATEWAY_HEADER} header")
+            return None
+        gateway = self.state.gateways.resolve(account_id, gateway_id)
+        ex.gateway = gateway.id
+        now = self.state.clock.now()
+        ex.trace = GatewayTrace(
+            log_id=self.state.ids.ulid(now),
+            event_id=ex.headers.get("cf-aig-event-id") or self.state.ids.uuid(),
+        )
+        return gateway
+
+    def _match(self, ex: Exchange, endpoint: str, model: str, content: str) -> Fixture | None:
+        ctx = MatchContext(endpoint, model, content, ex.headers, metadata_header(ex.headers))
+        fixture = self.state.fixtures.match(ctx)
+        ex.fixture = fixture.name if fixture else None
+        ex.match_report = self.state.fixtures.explain(ctx)
+        return fixture
+
+    def _finish(self, ex: Exchange, response: Response) -> Response:
+        ex.status = response.status_code
+        if ex.trace is not None:
+            response.headers.update(ex.trace.headers())
+        self.state.journal.record(ex.entry(self.state.clock.now()))
+        return response
+
+    def _v4_error(self, ex: Exchange, err: GatewayError) -> Response:
+        ex.error = str(err)
+        return self._finish(ex, JSONResponse(cloudflare_v4.gateway_error(err), err.status, headers=err.headers))
+
+    # --- ai/v1/*: raw OpenAI / Anthropic bodies -------------------------------------------
+    async def chat(self, request: Request, dialect: ChatDialect) -> Response:
+        ex = self._start(request, dialect.endpoint)
+        request_id = dialect.new_request_id(self.state.ids)
+        id_header = {dialect.request_id_header: request_id}
+        try:
+            account_id = self._front_door(request, accept_x_api_key=dialect.endpoint == MESSAGES)
+            body = await self._read_json(request)
+            ex.body = None if body is _MALFORMED else body
+            if body is _MALFORMED:
+                raise dialect.malformed_json("the body is not valid JSON")
+            dialect.validate(body)
+            req = dialect.parse(body)
+            ex.model = req.model
+            model = self._model(req.model)
+            self._check_endpoint(model, dialect)
+            self._gateway(account_id, ex, model, required_for_workers_ai=True)
+            fixture = self._match(ex, dialect.endpoint, model.name, req.last_user_text)
+            answer = answer_chat(req, fixture, self.state.settings.seed)
+            if isinstance(answer, UpstreamFailure):
+                return self._finish(ex, self._upstream_failure(answer, dialect, request_id, id_header))
+            ctx = RenderContext(self.state.ids, self.state.clock.now(), req.model)
+            return self._finish(ex, JSONResponse(dialect.render(req, answer, ctx), headers=id_header))
+        except GatewayError as err:
+            err.headers.update(id_header)
+            return self._v4_error(ex, err)
+        except InvalidRequest as err:
+            ex.error = err.message
+            body = dialect.error_body(err.status, err.message, err.param, err.code, request_id)
+            return self._finish(ex, JSONResponse(body, err.status, headers=id_header))
+
+    def _check_endpoint(self, model: Model, dialect: ChatDialect) -> None:
+        if dialect.endpoint in model.endpoints:
+            return
+        path = ENDPOINT_PATHS[dialect.endpoint]
+        if model.is_workers_ai and dialect.endpoint == MESSAGES:
+            raise InvalidRequest(
+                f"model: Workers AI models (@cf/) do not support the Anthropic Messages API ({path}); "
+                f"use /ai/run or /ai/v1/chat/completions for {model.name}",
+                "model",
+            )
+        raise InvalidRequest(f"model: {model.name} ({model.task}) is not supported on {path}", "model", code="model_not_supported")
+
+    def _upstream_failure(self, failure: UpstreamFailure, dialect: ChatDialect | None, request_id: str, headers: dict[str, str]) -> Response:
+        """A provider error: its body verbatim if the fixture gave one, else in the endpoint's dialect."""
+        headers = {**headers, **failure.headers}
+        if failure.body is not None:
+            return JSONResponse(failure.body, failure.status, headers=headers)
+        if dialect is None:
+            code = 3040 if failure.status == 429 else 3007 if failure.status == 408 else 5000
+            body = cloudflare_v4.failure([(code, f"AiError: {failure.message}")])
+            return JSONResponse(body, failure.status, headers=headers)
+        return JSONResponse(dialect.error_body(failure.status, failure.message, None, None, request_id), failure.status, headers=headers)
+
+    # --- ai/run: the v4 envelope -------------------------------------------------------
+    async def run_envelope(self, request: Request) -> Response:
+        ex = self._start(request, RUN)
+        try:
+            account_id = self._front_door(request)
+            body = await self._read_json(request)
+            if body is _MALFORMED:
+                raise malformed_json()
+            ex.body = body
+            check_envelope(body)
+            ex.model = body["model"]
+            model = self._model(body["model"])
+            if RUN not in model.endpoints:
+                raise workers_ai.bad_input(f"model {model.name} does not support /ai/run")
+            return await self._run(request, ex, account_id, model, body["input"], required_for_workers_ai=True)
+        except GatewayError as err:
+            return self._v4_error(ex, err)
+
+    # --- ai/run/{model}: the legacy Workers AI path ---------------------------------------
+    async def run_legacy(self, request: Request) -> Response:
+        ex = self._start(request, RUN)
+        try:
+            account_id = self._front_door(request)
+            name = request.path_params["model"]
+            ex.model = name
+            if not name.startswith("@cf/"):
+                raise GatewayError(400, 7000, "No route for that URI")
+            model = self._model(name)
+            model_input = await self._legacy_input(request, model)
+            ex.body = model_input if not isinstance(model_input, (bytes, bytearray)) else None
+            return await self._run(request, ex, account_id, model, model_input, required_for_workers_ai=False)
+        except GatewayError as err:
+            return self._v4_error(ex, err)
+
+    async def _legacy_input(self, request: Request, model: Model) -> Any:
+        content_type = request.headers.get("content-type", "")
+        if model.task == "Automatic Speech Recognition" and "json" not in content_type:
+            raw = await request.body()
+            if not raw:
+                raise GatewayError(400, 3003, "Request is missing headers or body: body")
+            return {"audio": list(raw)}
+        body = await self._read_json(request)
+        if body is _MALFORMED:
+            raise malformed_json()
+        return body
+
+    async def _run(self, request: Request, ex: Exchange, account_id: str, model: Model, model_input: Any, required_for_workers_ai: bool) -> Response:
+        if model.is_workers_ai:
+            workers_ai.validate_input(model, model_input)
+        else:
+            model_input = self._native_request(model, model_input)
+        gateway = self._gateway(account_id, ex, model, required_for_workers_ai)
+        extra_headers = {} if gateway is not None else {"cf-ai-req-id": self.state.ids.uuid()}
+        if model.task != TEXT_GENERATION:
+            fixture = self._match(ex, RUN, model.name, _task_text(model_input))
+            answer: Answer = answer_task(model, model_input, fixture, self.state.settings.seed)
+            return self._finish(ex, self._render_task(answer, extra_headers))
+        if model.is_workers_ai:
+            req = workers_ai.parse_text_generation(model, model_input)
+            dialect = None
+        else:
+            dialect = NATIVE_DIALECTS[model.native_format]
+            req = dialect.parse(model_input)
+        fixture = self._match(ex, RUN, model.name, req.last_user_text)
+        answer = answer_chat(req, fixture, self.state.settings.seed)
+        if isinstance(answer, UpstreamFailure):
+            return self._finish(ex, self._upstream_failure(answer, None, "", extra_headers))
+        assert isinstance(answer, Completion)
+        if dialect is None:
+            result = workers_ai.render_text_generation(req, answer)
+        else:
+            result = dialect.render(req, answer, RenderContext(self.state.ids, self.state.clock.now(), model.name))
+        return self._finish(ex, JSONResponse(cloudflare_v4.success(result), headers=extra_headers))
+
+    def _native_request(self, model: Model, model_input: dict[str, Any]) -> dict[str, Any]:
+        """A third-party model's input is its provider's own request body, checked as such."""
+        dialect = NATIVE_DIALECTS[model.native_format]
+        body = {**model_input, "model": model.name}
+        try:
+            dialect.validate(body)
+        except InvalidRequest as err:
+            raise GatewayError(400, 7003, f"Model execution failed (User Input Error): {err.message}") from None
+        return body
+
+    def _render_task(self, answer: Answer, headers: dict[str, str]) -> Response:
+        if isinstance(answer, UpstreamFailure):
+            return self._upstream_failure(answer, None, "", headers)
+        assert isinstance(answer, TaskOutput)
+        if isinstance(answer.value, (bytes, bytearray)):
+            return Response(bytes(answer.value), media_type=answer.content_type, headers=headers)
+        return JSONResponse(cloudflare_v4.success(answer.value), headers=headers)
+
+
+class _Malformed:
+    pass
+
+
+_MALFORMED = _Malformed()
+
+
+def check_envelope(body: Any) -> None:
+    from emulator.schema_check import load_schema_validator
+
+    validator = load_schema_validator("requests/ai_run.json")
+    if not validator.is_valid(body):
+        error = validator.best_error(body)
+        assert error is not None
+        raise workers_ai.bad_input(workers_ai.describe(error))
+    options = body.get("options") or {}
+    if "webhookUrl" in options and options.get("background") is not True:
+        raise workers_ai.bad_input("options.webhookUrl requires options.background to be true")
+    if "webhookFormat" in options and "webhookUrl" not in options:
+        raise workers_ai.bad_input("options.webhookFormat requires options.webhookUrl")
+
+
+def _task_text(model_input: Any) -> str:
+    if isinstance(model_input, dict):
+        for key in ("text", "prompt", "input_text"):
+            value = model_input.get(key)
+            if isinstance(value, str):
+                return value
+            if isinstance(value, list) and value and isinstance(value[-1], str):
+                return value[-1]
+    return ""

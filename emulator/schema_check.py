@@ -1,0 +1,98 @@
+"""JSON Schema validators from schemas/, compiled once, with errors that name the field."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any, Iterable
+
+import jsonschema
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+from emulator.paths import SCHEMAS_DIR
+
+
+class ConfigError(Exception):
+    """A fixture or config file that cannot be used; the message names file and field."""
+
+
+def json_path(path: Iterable[Any]) -> str:
+    """`$.fixtures[2].match.model` from a jsonschema error path."""
+    out = "$"
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def describe(error: ValidationError) -> str:
+    """What was expected at the failing field, in words."""
+    if error.validator == "required":
+        return error.message.replace("is a required property", "is required")
+    if error.validator == "additionalProperties":
+        return error.message
+    if error.validator == "type":
+        expected = error.validator_value
+        if isinstance(expected, list):
+            expected = " or ".join(expected)
+        return f"expected {expected}, got {type_name(error.instance)}"
+    if error.validator == "enum":
+        return "expected one of " + ", ".join(json.dumps(v) for v in error.validator_value)
+    return error.message
+
+
+def type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+class SchemaValidator:
+    def __init__(self, name: str, schema: dict[str, Any]) -> None:
+        self.name = name
+        self.schema = schema
+        self._validator = Draft202012Validator(schema, format_checker=None)
+
+    def is_valid(self, data: Any) -> bool:
+        return self._validator.is_valid(data)
+
+    def best_error(self, data: Any) -> ValidationError | None:
+        """The most relevant violation, or None. Only called when a request is invalid."""
+        return best_match(self._validator.iter_errors(data))
+
+    def all_errors(self, data: Any) -> list[ValidationError]:
+        return sorted(self._validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+
+    def check(self, data: Any, source: str) -> None:
+        """Raise ConfigError naming `source`, the JSON path and what was expected."""
+        if self.is_valid(data):
+            return
+        error = self.best_error(data)
+        assert error is not None
+        deepest = error
+        while deepest.context:
+            deepest = best_match(deepest.context) or deepest
+            if deepest is error:
+                break
+        raise ConfigError(f"{source}: {json_path(deepest.absolute_path)}: {describe(deepest)}")
+
+
+@lru_cache(maxsize=None)
+def load_schema_validator(relative: str) -> SchemaValidator:
+    path = SCHEMAS_DIR / relative
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return SchemaValidator(relative, schema)
+
+
+__all__ = ["ConfigError", "SchemaValidator", "load_schema_validator", "json_path", "jsonschema"]

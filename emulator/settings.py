@@ -1,0 +1,145 @@
+"""One frozen settings object, from flags, environment variables and a config file.
+
+Precedence: command-line flag > environment variable > config file > default.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from emulator.schema_check import ConfigError, load_schema_validator
+
+ENV_PREFIX = "AI_GATEWAY_EMULATOR_"
+EXAMPLE_ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
+EXAMPLE_API_TOKEN = "emulator-token"
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8787
+    fixture_dirs: tuple[Path, ...] = ()
+    builtin_fixtures: bool = True
+    seed: int = 0
+    config_file: Path | None = None
+    # None accepts any non-empty token / any account id (local development needs no credentials).
+    api_tokens: frozenset[str] | None = None
+    account_ids: frozenset[str] | None = None
+    # Gateways that exist besides `default` (which is made on first use): id -> settings.
+    gateways: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # `strict`: a @cf/ model on ai/run (envelope) or ai/v1/* needs cf-aig-gateway-id.
+    # `lenient`: without the header it runs as plain Workers AI, outside any gateway.
+    workers_ai_gateway: str = "strict"
+    clock: str = "virtual"
+    strict_headers: bool = False
+    log_level: str = "warning"
+
+    @property
+    def example_account_id(self) -> str:
+        if self.account_ids:
+            return sorted(self.account_ids)[0]
+        return EXAMPLE_ACCOUNT_ID
+
+    @property
+    def example_api_token(self) -> str:
+        if self.api_tokens:
+            return sorted(self.api_tokens)[0]
+        return EXAMPLE_API_TOKEN
+
+
+# name -> (environment variable, parser)
+def _bool(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _paths(value: str) -> tuple[Path, ...]:
+    return tuple(Path(p) for p in value.split(os.pathsep) if p)
+
+
+ENV_VARS: dict[str, Any] = {
+    "host": str,
+    "port": int,
+    "fixture_dirs": _paths,
+    "seed": int,
+    "config_file": Path,
+    "workers_ai_gateway": str,
+    "clock": str,
+    "strict_headers": _bool,
+    "log_level": str,
+}
+
+
+def env_name(setting: str) -> str:
+    if setting == "fixture_dirs":
+        return ENV_PREFIX + "FIXTURES"
+    if setting == "config_file":
+        return ENV_PREFIX + "CONFIG"
+    return ENV_PREFIX + setting.upper()
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Load and validate a config file (JSON or YAML) against schemas/config.schema.json."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from exc
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}") from exc
+    load_schema_validator("config.schema.json").check(data, source=str(path))
+    return data or {}
+
+
+def _from_config(data: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if "api_tokens" in data:
+        values["api_tokens"] = frozenset(data["api_tokens"])
+    if "account_ids" in data:
+        values["account_ids"] = frozenset(data["account_ids"])
+    if "gateways" in data:
+        values["gateways"] = {g["id"]: dict(g) for g in data["gateways"]}
+    for key in ("seed", "workers_ai_gateway", "clock", "strict_headers"):
+        if key in data:
+            values[key] = data[key]
+    if "fixtures" in data:
+        values["fixture_dirs"] = tuple(Path(p) for p in data["fixtures"])
+    return values
+
+
+def build_settings(flags: dict[str, Any], environ: dict[str, str] | None = None) -> Settings:
+    """Merge flags (only those the user gave), environment and config file."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    from_env = {}
+    for name, parse in ENV_VARS.items():
+        raw = environ.get(env_name(name))
+        if raw not in (None, ""):
+            try:
+                from_env[name] = parse(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{env_name(name)}={raw!r}: {exc}") from exc
+    given = {k: v for k, v in flags.items() if v is not None}
+    config_path = given.get("config_file", from_env.get("config_file"))
+    if config_path is not None:
+        values.update(_from_config(read_config_file(Path(config_path))))
+        values["config_file"] = Path(config_path)
+    values.update(from_env)
+    values.update(given)
+    if "fixture_dirs" in values:
+        values["fixture_dirs"] = tuple(Path(p) for p in values["fixture_dirs"])
+    settings = Settings(**values)
+    if settings.workers_ai_gateway not in ("strict", "lenient"):
+        raise ConfigError(f"workers_ai_gateway must be 'strict' or 'lenient', not {settings.workers_ai_gateway!r}")
+    if settings.clock not in ("virtual", "real"):
+        raise ConfigError(f"clock must be 'virtual' or 'real', not {settings.clock!r}")
+    for gateway_id in settings.gateways:
+        if len(gateway_id) > 64:
+            raise ConfigError(f"gateway id {gateway_id[:20]}...: at most 64 characters")
+    return settings

@@ -1,0 +1,204 @@
+"""Seeded answers for requests no fixture matches.
+
+Every value is drawn from a generator seeded by the emulator's `--seed` and the request's
+content, so the same request gets the same answer on every run and machine, and another
+seed gives another answer. (Faker's word lists are part of that: the answer is stable for a
+given faker major version, which pyproject pins.)
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import random
+import struct
+import zlib
+from typing import Any
+
+from faker import Faker
+
+_FAKER = Faker("en_US")
+
+
+def request_seed(seed: int, *parts: Any) -> int:
+    """A 64-bit seed from the emulator seed and the request's content (canonical JSON)."""
+    digest = hashlib.blake2b(digest_size=8)
+    digest.update(str(seed).encode())
+    for part in parts:
+        digest.update(b"\x00")
+        digest.update(json.dumps(part, sort_keys=True, separators=(",", ":"), default=str).encode())
+    return int.from_bytes(digest.digest(), "big")
+
+
+class Synth:
+    """One seeded draw: create per request, then take what the answer needs."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self._fake = _FAKER
+        self._fake.seed_instance(seed)
+
+    # --- text -------------------------------------------------------------------------
+    def paragraph(self) -> str:
+        sentences = self.rng.randint(1, 3)
+        return " ".join(self._fake.sentence(nb_words=self.rng.randint(6, 14)) for _ in range(sentences))
+
+    def sentence(self) -> str:
+        return self._fake.sentence(nb_words=self.rng.randint(4, 10))
+
+    def words(self, n: int) -> str:
+        return " ".join(self._fake.words(nb=n))
+
+    def language_sentence(self, lang: str) -> str:
+        return f"[{lang}] " + self.sentence()
+
+    # --- values from a JSON schema --------------------------------------------------------
+    def value_for_schema(self, schema: Any, root: Any = None, depth: int = 0) -> Any:
+        root = schema if root is None else root
+        if not isinstance(schema, dict) or depth > 12:
+            return self.sentence() if depth <= 12 else None
+        if "$ref" in schema:
+            return self.value_for_schema(_resolve(root, schema["$ref"]), root, depth + 1)
+        if "const" in schema:
+            return schema["const"]
+        if "enum" in schema:
+            return self.rng.choice(schema["enum"])
+        for key in ("anyOf", "oneOf"):
+            if key in schema:
+                options = [o for o in schema[key] if not (isinstance(o, dict) and o.get("type") == "null")]
+                return self.value_for_schema((options or schema[key])[0], root, depth + 1)
+        if "allOf" in schema:
+            merged: dict[str, Any] = {}
+            for part in schema["allOf"]:
+                part = _resolve(root, part["$ref"]) if isinstance(part, dict) and "$ref" in part else part
+                for k, v in part.items():
+                    if k in ("properties",) and k in merged:
+                        merged[k] = {**merged[k], **v}
+                    elif k == "required" and k in merged:
+                        merged[k] = list(merged[k]) + list(v)
+                    else:
+                        merged[k] = v
+            rest = {k: v for k, v in schema.items() if k != "allOf"}
+            return self.value_for_schema({**merged, **rest}, root, depth + 1)
+        kind = schema.get("type")
+        if isinstance(kind, list):
+            non_null = [t for t in kind if t != "null"]
+            kind = non_null[0] if non_null else "null"
+        if kind is None:
+            kind = "object" if "properties" in schema else "array" if "items" in schema else "string"
+        return getattr(self, f"_gen_{kind}", self._gen_string)(schema, root, depth)
+
+    def _gen_object(self, schema: dict[str, Any], root: Any, depth: int) -> dict[str, Any]:
+        properties = schema.get("properties", {})
+        out = {}
+        for name, sub in properties.items():
+            out[name] = self.value_for_schema(sub, root, depth + 1)
+        for name in schema.get("required", []):
+            if name not in out:
+                out[name] = self.sentence()
+        return out
+
+    def _gen_array(self, schema: dict[str, Any], root: Any, depth: int) -> list[Any]:
+        low = schema.get("minItems", 1)
+        high = schema.get("maxItems", max(low, 3))
+        count = self.rng.randint(low, max(low, min(high, low + 2)))
+        items = schema.get("items", {"type": "string"})
+        if schema.get("uniqueItems") and isinstance(items, dict) and "enum" in items:
+            pool = list(items["enum"])
+            self.rng.shuffle(pool)
+            return pool[: min(count, len(pool))]
+        return [self.value_for_schema(items, root, depth + 1) for _ in range(count)]
+
+    def _gen_string(self, schema: dict[str, Any], root: Any, depth: int) -> str:
+        fmt = schema.get("format")
+        if fmt == "date-time":
+            value = self._fake.date_time_between(start_date="-3y", end_date="-1d").strftime("%Y-%m-%dT%H:%M:%SZ")
+        elif fmt == "date":
+            value = self._fake.date_between(start_date="-3y", end_date="-1d").isoformat()
+        elif fmt == "time":
+            value = self._fake.time()
+        elif fmt == "email":
+            value = self._fake.email()
+        elif fmt in ("uri", "url"):
+            value = self._fake.url()
+        elif fmt == "uuid":
+            value = str(self._fake.uuid4())
+        elif fmt in ("ipv4",):
+            value = self._fake.ipv4()
+        else:
+            value = self._fake.word() if schema.get("maxLength", 99) < 12 else self.sentence()
+        low = schema.get("minLength", 0)
+        high = schema.get("maxLength")
+        while len(value) < low:
+            value += " " + self._fake.word()
+        if high is not None:
+            value = value[:high]
+        return value
+
+    def _gen_integer(self, schema: dict[str, Any], root: Any, depth: int) -> int:
+        low, high = _bounds(schema, integer=True)
+        value = self.rng.randint(low, high)
+        step = schema.get("multipleOf")
+        if isinstance(step, int) and step > 0:
+            value = max(low, (value // step) * step)
+            if value % step:
+                value += step - value % step
+        return value
+
+    def _gen_number(self, schema: dict[str, Any], root: Any, depth: int) -> float:
+        low, high = _bounds(schema, integer=False)
+        return round(self.rng.uniform(low, high), 2) if high - low > 0.02 else float(low)
+
+    def _gen_boolean(self, schema: dict[str, Any], root: Any, depth: int) -> bool:
+        return self.rng.random() < 0.5
+
+    def _gen_null(self, schema: dict[str, Any], root: Any, depth: int) -> None:
+        return None
+
+    # --- Workers AI task outputs ----------------------------------------------------------
+    def embedding(self, dimensions: int) -> list[float]:
+        vector = [self.rng.gauss(0.0, 1.0) for _ in range(dimensions)]
+        norm = math.sqrt(sum(x * x for x in vector)) or 1.0
+        return [round(x / norm, 6) for x in vector]
+
+    def png(self, size: int = 8) -> bytes:
+        """A small, valid PNG with seeded colours."""
+        rows = b"".join(b"\x00" + bytes(self.rng.randrange(256) for _ in range(size * 3)) for _ in range(size))
+
+        def chunk(kind: bytes, data: bytes) -> bytes:
+            return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+        header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+        return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+    def mp3(self, frames: int = 8) -> bytes:
+        """A short, valid MPEG-1 Layer III stream of silent frames (128 kbit/s, 44.1 kHz)."""
+        header = b"\xff\xfb\x90\x64"
+        frame = header + bytes(417 - len(header))
+        return frame * frames
+
+    def b64(self, data: bytes) -> str:
+        return base64.b64encode(data).decode("ascii")
+
+
+def _bounds(schema: dict[str, Any], integer: bool) -> tuple[Any, Any]:
+    low = schema.get("minimum", 0 if integer else 0.0)
+    high = schema.get("maximum", low + 100)
+    if "exclusiveMinimum" in schema:
+        low = schema["exclusiveMinimum"] + (1 if integer else 0.01)
+    if "exclusiveMaximum" in schema:
+        high = schema["exclusiveMaximum"] - (1 if integer else 0.01)
+    if integer:
+        low, high = math.ceil(low), math.floor(high)
+    return low, max(low, high)
+
+
+def _resolve(root: Any, ref: str) -> Any:
+    if not ref.startswith("#/"):
+        return {}
+    node = root
+    for part in ref[2:].split("/"):
+        node = node.get(part.replace("~1", "/").replace("~0", "~"), {}) if isinstance(node, dict) else {}
+    return node

@@ -1,0 +1,121 @@
+"""The simulated provider: a fixture's answer, or a synthesized one, as a neutral Answer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from emulator.catalog import Model
+from emulator.completion import ChatRequest, Completion, TaskOutput, ToolCall, UpstreamFailure, Usage
+from emulator.fixtures import Fixture
+from emulator.synth import Synth, request_seed
+from emulator.task_outputs import synthesize_task_output
+from emulator.tokens import count_tokens, split_tokens
+
+
+def input_tokens(req: ChatRequest) -> int:
+    count = sum(count_tokens(m.text) for m in req.messages)
+    for tool in req.tools:
+        count += count_tokens(tool.name + " " + tool.description + " " + json.dumps(tool.parameters, sort_keys=True))
+    return count
+
+
+def chat_seed(seed: int, req: ChatRequest) -> int:
+    """The same conversation gets the same answer on every endpoint and in every dialect."""
+    return request_seed(
+        seed,
+        req.model,
+        [(m.role, m.text) for m in req.messages],
+        [(t.name, t.parameters) for t in req.tools],
+        (req.tool_choice.mode, req.tool_choice.name),
+        req.output_schema,
+        req.json_mode,
+        req.max_tokens,
+    )
+
+
+def failure_from(spec: dict[str, Any]) -> UpstreamFailure:
+    status = spec["status"]
+    return UpstreamFailure(
+        status=status,
+        message=spec.get("message", f"Upstream provider returned status {status}"),
+        body=spec.get("body"),
+        headers=dict(spec.get("headers", {})),
+    )
+
+
+def answer_chat(req: ChatRequest, fixture: Fixture | None, seed: int) -> Completion | UpstreamFailure:
+    respond = fixture.respond if fixture is not None else {}
+    if "error" in respond:
+        return failure_from(respond["error"])
+    synth = Synth(chat_seed(seed, req))
+    tool_calls = _tool_calls(req, respond, synth)
+    text: str | None
+    finish = "tool_calls" if tool_calls else "stop"
+    if "text" in respond:
+        text = respond["text"]
+    elif "structured" in respond:
+        text = json.dumps(respond["structured"], ensure_ascii=False)
+    elif tool_calls:
+        text = None
+    elif req.output_schema is not None:
+        text = json.dumps(synth.value_for_schema(req.output_schema), ensure_ascii=False)
+    elif req.json_mode:
+        text = json.dumps({"answer": synth.sentence()}, ensure_ascii=False)
+    else:
+        text = synth.paragraph()
+    structured = "structured" in respond or req.output_schema is not None or req.json_mode
+    if text is not None and not structured and req.max_tokens is not None:
+        pieces = split_tokens(text)
+        if len(pieces) > req.max_tokens:
+            text = "".join(pieces[: req.max_tokens])
+            finish = "length"
+    finish = respond.get("finish_reason", finish)
+    usage = Usage(input_tokens(req), _output_tokens(text, tool_calls))
+    if "usage" in respond:
+        usage = Usage(respond["usage"].get("input_tokens", usage.input_tokens), respond["usage"].get("output_tokens", usage.output_tokens))
+    return Completion(text=text, tool_calls=tool_calls, finish=finish, usage=usage)
+
+
+def _tool_calls(req: ChatRequest, respond: dict[str, Any], synth: Synth) -> list[ToolCall]:
+    if "tool_calls" in respond:
+        return [
+            ToolCall(id=call.get("id") or _tool_call_id(synth), name=call["name"], arguments=call.get("arguments", {}))
+            for call in respond["tool_calls"]
+        ]
+    if "text" in respond or "structured" in respond or not req.tools:
+        return []
+    choice = req.tool_choice
+    if choice.mode == "function":
+        tool = next((t for t in req.tools if t.name == choice.name), None)
+    elif choice.mode == "required":
+        tool = req.tools[0]
+    else:
+        return []
+    if tool is None:
+        return []
+    arguments = synth.value_for_schema(tool.parameters or {"type": "object", "properties": {}})
+    if not isinstance(arguments, dict):
+        arguments = {}
+    return [ToolCall(id=_tool_call_id(synth), name=tool.name, arguments=arguments)]
+
+
+def _tool_call_id(synth: Synth) -> str:
+    return "".join(synth.rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz0123456789") for _ in range(24))
+
+
+def _output_tokens(text: str | None, tool_calls: list[ToolCall]) -> int:
+    count = count_tokens(text) if text else 0
+    for call in tool_calls:
+        count += count_tokens(call.name + " " + json.dumps(call.arguments, sort_keys=True))
+    return max(count, 1)
+
+
+def answer_task(model: Model, model_input: Any, fixture: Fixture | None, seed: int) -> TaskOutput | UpstreamFailure:
+    respond = fixture.respond if fixture is not None else {}
+    if "error" in respond:
+        return failure_from(respond["error"])
+    if "output" in respond:
+        return TaskOutput(respond["output"])
+    synth = Synth(request_seed(seed, model.name, model_input))
+    return synthesize_task_output(model, model_input, synth)

@@ -1,0 +1,1 @@
+"""pytest plugin: an AI Gateway emulator for downstream test suites."""

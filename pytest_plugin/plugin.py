@@ -1,0 +1,1 @@
+"""Registered through the `pytest11` entry point; fixtures land with the plugin issue."""

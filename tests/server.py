@@ -1,0 +1,86 @@
+"""Start the real emulator as a subprocess on a free loopback port, for tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+_LISTENING = re.compile(r"listening on (http://[^\s]+)")
+ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
+TOKEN = "test-token"
+
+
+@dataclass
+class RunningEmulator:
+    process: subprocess.Popen
+    base_url: str
+    account_id: str = ACCOUNT_ID
+    api_token: str = TOKEN
+
+    @property
+    def account_url(self) -> str:
+        return f"{self.base_url}/client/v4/accounts/{self.account_id}"
+
+    @property
+    def openai_base_url(self) -> str:
+        return f"{self.account_url}/ai/v1"
+
+    @property
+    def anthropic_base_url(self) -> str:
+        return f"{self.account_url}/ai"
+
+    @property
+    def cloudflare_base_url(self) -> str:
+        return f"{self.base_url}/client/v4"
+
+    def auth(self, **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_token}", **extra}
+
+    def stop(self) -> str:
+        """Stop the server; returns what it wrote to stderr."""
+        self.process.terminate()
+        try:
+            _, err = self.process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            _, err = self.process.communicate()
+        return err or ""
+
+
+def start_emulator(*args: str, env: dict[str, str] | None = None, timeout: float = 20.0) -> RunningEmulator:
+    cmd = [sys.executable, "-m", "emulator", "serve", "--port", "0", *args]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AI_GATEWAY_EMULATOR_")}
+    environment.update(env or {})
+    process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
+    deadline = time.monotonic() + timeout
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            err = process.stderr.read() if process.stderr else ""
+            raise RuntimeError(f"emulator exited ({process.wait()}): {err}")
+        match = _LISTENING.search(line)
+        if match:
+            running = RunningEmulator(process, match.group(1))
+            _wait_ready(running, deadline)
+            return running
+    process.kill()
+    raise RuntimeError("emulator did not start in time")
+
+
+def _wait_ready(emu: RunningEmulator, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(emu.base_url + "/", timeout=1.0)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.02)
+    raise RuntimeError("emulator did not answer in time")

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from emulator.control import ControlApi
 from emulator.dialects import cloudflare_v4
 from emulator.dialects.anthropic_messages import DIALECT as ANTHROPIC
 from emulator.dialects.openai_chat import DIALECT as OPENAI_CHAT
@@ -49,6 +50,7 @@ def build_app(settings: Settings, state: EmulatorState | None = None) -> Starlet
         Route(f"{ACCOUNT}/ai/v1/v1/messages", messages, methods=["POST"]),
         Route(f"{ACCOUNT}/ai/models/search", models.search, methods=["GET"]),
         Route(f"{ACCOUNT}/ai/models/schema", models.schema, methods=["GET"]),
+        *ControlApi(state).routes(),
     ]
 
     async def not_found(request: Request, exc: Exception) -> JSONResponse:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -20,11 +20,16 @@ from emulator.dialects.anthropic_messages import DIALECT as ANTHROPIC
 from emulator.dialects.openai_chat import DIALECT as OPENAI_CHAT
 from emulator.errors import GatewayError, InvalidRequest
 from emulator.fixtures import Fixture, MatchContext
+from emulator.gateway.attempts import Attempt, RetryPolicy, run_attempts, timeout_error
 from emulator.gateway.auth import authenticate, check_account
+from emulator.gateway.cache import CachedResponse, CacheDecision, decide, default_key
 from emulator.gateway.gateways import GATEWAY_HEADER, Gateway
+from emulator.gateway.headers import GatewayOptions, lenient_metadata, parse_gateway_headers
+from emulator.gateway.logs import metadata_text
+from emulator.gateway.ratelimit import RateLimit, rate_limited
 from emulator.gateway.trace import GatewayTrace
 from emulator.state import EmulatorState
-from emulator.upstream import answer_chat, answer_task
+from emulator.upstream import answer_chat, answer_task, failure_from
 
 NATIVE_DIALECTS: dict[str, ChatDialect] = {"openai_chat": OPENAI_CHAT, "anthropic_messages": ANTHROPIC}
 
@@ -64,6 +69,15 @@ class Exchange:
     status: int = 0
     error: str | None = None
     trace: GatewayTrace | None = None
+    raw_body: bytes = b""
+    account_id: str | None = None
+    gateway_settings: dict[str, Any] = field(default_factory=dict)
+    options: GatewayOptions = field(default_factory=GatewayOptions)
+    attempts: list[Attempt] = field(default_factory=list)
+    duration_ms: int = 0
+    cached: bool = False
+    tokens: tuple[int, int] | None = None
+    started_at: float = 0.0
 
     def entry(self, received_at: float) -> dict[str, Any]:
         return {
@@ -80,18 +94,14 @@ class Exchange:
             "status": self.status,
             "error": self.error,
             "log_id": self.trace.log_id if self.trace else None,
+            "attempts": [a.view() for a in self.attempts],
+            "cache_status": self.trace.cache_status if self.trace else None,
         }
 
-
-def metadata_header(headers: dict[str, str]) -> dict[str, Any]:
-    raw = headers.get("cf-aig-metadata")
-    if not raw:
-        return {}
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
+    @property
+    def provider(self) -> str:
+        model = self.model or ""
+        return "workers-ai" if model.startswith("@cf/") else model.split("/", 1)[0]
 
 
 class Pipeline:
@@ -100,7 +110,8 @@ class Pipeline:
 
     # --- shared steps ------------------------------------------------------------------
     def _start(self, request: Request, endpoint: str) -> Exchange:
-        return Exchange(endpoint, request.method, request.url.path, {k.lower(): v for k, v in request.headers.items()})
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        return Exchange(endpoint, request.method, request.url.path, headers, started_at=self.state.clock.now())
 
     def _front_door(self, request: Request, accept_x_api_key: bool = False) -> str:
         authenticate(request.headers, self.state.settings, accept_x_api_key)
@@ -108,8 +119,9 @@ class Pipeline:
         check_account(account_id, request.url.path, self.state.settings)
         return account_id
 
-    async def _read_json(self, request: Request) -> Any:
+    async def _read_json(self, request: Request, ex: Exchange) -> Any:
         raw = await request.body()
+        ex.raw_body = raw
         try:
             return json.loads(raw)
         except (ValueError, UnicodeDecodeError):
@@ -130,15 +142,73 @@ class Pipeline:
             return None
         gateway = self.state.gateways.resolve(account_id, gateway_id)
         ex.gateway = gateway.id
+        ex.account_id = account_id
+        ex.gateway_settings = gateway.settings
         now = self.state.clock.now()
         ex.trace = GatewayTrace(
             log_id=self.state.ids.ulid(now),
             event_id=ex.headers.get("cf-aig-event-id") or self.state.ids.uuid(),
         )
+        ex.options = parse_gateway_headers(ex.headers, self.state.settings.strict_headers)
+        rule = RateLimit.of(gateway.settings)
+        if rule is not None and not self.state.rate_limits.admit(gateway_scope(ex), rule):
+            raise rate_limited()
         return gateway
 
+    # --- the gateway around the upstream: cache lookup -> attempts -> cache store ----------
+    async def _through_gateway(
+        self,
+        ex: Exchange,
+        fixture: Fixture | None,
+        streaming: bool,
+        produce: Callable[[], Answer],
+        render: Callable[[Answer], Response],
+    ) -> Response:
+        """The simulated upstream's answer as the gateway delivers it. Without a gateway
+        (plain Workers AI) there is a single attempt and no cache."""
+        decision = CacheDecision(None, None, False)
+        in_gateway = ex.trace is not None
+        if in_gateway:
+            key = default_key(ex.provider, ex.endpoint, ex.model or "", ex.headers.get("authorization", ""), ex.raw_body)
+            decision = decide(ex.options, ex.gateway_settings.get("cache_ttl"), streaming, key)
+            if decision.lookup:
+                hit = self.state.cache.get(gateway_scope(ex), decision.key)
+                if hit is not None:
+                    return self._cache_hit(ex, hit)
+        respond = fixture.respond if fixture is not None else {}
+        policy = RetryPolicy.of(ex.options, ex.gateway_settings) if in_gateway else RetryPolicy()
+
+        def attempt(spec: dict[str, Any]) -> Answer:
+            return failure_from(spec["error"]) if "error" in spec and spec is not respond else produce()
+
+        result = await run_attempts(policy, respond.get("attempts", []), respond, self.state.clock, attempt)
+        ex.attempts = result.attempts
+        ex.duration_ms = result.duration_ms
+        if result.answer is None:
+            raise timeout_error(self.state.settings.timeout_status)
+        usage = getattr(result.answer, "usage", None)
+        if usage is not None:
+            ex.tokens = (usage.input_tokens, usage.output_tokens)
+        response = render(result.answer)
+        if decision.applies:
+            assert ex.trace is not None and decision.key is not None and decision.ttl is not None
+            ex.trace.cache_status = "MISS"
+            if response.status_code == 200:
+                stored = CachedResponse(response.status_code, bytes(response.body), response.media_type, _replayable(response.headers), {"tokens": ex.tokens})
+                self.state.cache.put(gateway_scope(ex), decision.key, stored, decision.ttl)
+        return response
+
+    def _cache_hit(self, ex: Exchange, hit: CachedResponse) -> Response:
+        assert ex.trace is not None
+        ex.trace.cache_status = "HIT"
+        ex.cached = True
+        tokens = hit.log.get("tokens")
+        ex.tokens = (0, tokens[1]) if tokens else None
+        ex.fixture = None
+        return Response(hit.body, hit.status, headers=hit.headers, media_type=hit.media_type)
+
     def _match(self, ex: Exchange, endpoint: str, model: str, content: str) -> Fixture | None:
-        ctx = MatchContext(endpoint, model, content, ex.headers, metadata_header(ex.headers))
+        ctx = MatchContext(endpoint, model, content, ex.headers, lenient_metadata(ex.headers))
         fixture = self.state.fixtures.match(ctx)
         ex.fixture = fixture.name if fixture else None
         ex.match_report = self.state.fixtures.explain(ctx)
@@ -148,8 +218,18 @@ class Pipeline:
         ex.status = response.status_code
         if ex.trace is not None:
             response.headers.update(ex.trace.headers())
+            self._log(ex, response)
         self.state.journal.record(ex.entry(self.state.clock.now()))
         return response
+
+    def _log(self, ex: Exchange, response: Response) -> None:
+        """The gateway's log entry for this request (cf-aig-log-id), unless logging is off."""
+        collect = ex.options.collect_log
+        if collect is None:
+            collect = ex.gateway_settings.get("collect_logs", True)
+        if not collect or ex.trace is None:
+            return
+        self.state.logs.add(gateway_scope(ex), gateway_log_entry(ex, response, self.state.clock.now()))
 
     def _v4_error(self, ex: Exchange, err: GatewayError) -> Response:
         ex.error = str(err)
@@ -162,7 +242,7 @@ class Pipeline:
         id_header = {dialect.request_id_header: request_id}
         try:
             account_id = self._front_door(request, accept_x_api_key=dialect.endpoint == MESSAGES)
-            body = await self._read_json(request)
+            body = await self._read_json(request, ex)
             ex.body = None if body is _MALFORMED else body
             if body is _MALFORMED:
                 raise dialect.malformed_json("the body is not valid JSON")
@@ -173,11 +253,16 @@ class Pipeline:
             self._check_endpoint(model, dialect)
             self._gateway(account_id, ex, model, required_for_workers_ai=True)
             fixture = self._match(ex, dialect.endpoint, model.name, req.last_user_text)
-            answer = answer_chat(req, fixture, self.state.settings.seed)
-            if isinstance(answer, UpstreamFailure):
-                return self._finish(ex, self._upstream_failure(answer, dialect, request_id, id_header))
-            ctx = RenderContext(self.state.ids, self.state.clock.now(), req.model)
-            return self._finish(ex, JSONResponse(dialect.render(req, answer, ctx), headers=id_header))
+
+            def render(answer: Answer) -> Response:
+                if isinstance(answer, UpstreamFailure):
+                    return self._upstream_failure(answer, dialect, request_id, id_header)
+                assert isinstance(answer, Completion)
+                ctx = RenderContext(self.state.ids, self.state.clock.now(), req.model)
+                return JSONResponse(dialect.render(req, answer, ctx), headers=id_header)
+
+            produce = lambda: answer_chat(req, fixture, self.state.settings.seed)  # noqa: E731
+            return self._finish(ex, await self._through_gateway(ex, fixture, req.stream, produce, render))
         except GatewayError as err:
             err.headers.update(id_header)
             return self._v4_error(ex, err)
@@ -214,7 +299,7 @@ class Pipeline:
         ex = self._start(request, RUN)
         try:
             account_id = self._front_door(request)
-            body = await self._read_json(request)
+            body = await self._read_json(request, ex)
             if body is _MALFORMED:
                 raise malformed_json()
             ex.body = body
@@ -237,20 +322,20 @@ class Pipeline:
             if not name.startswith("@cf/"):
                 raise GatewayError(400, 7000, "No route for that URI")
             model = self._model(name)
-            model_input = await self._legacy_input(request, model)
+            model_input = await self._legacy_input(request, ex, model)
             ex.body = model_input if not isinstance(model_input, (bytes, bytearray)) else None
             return await self._run(request, ex, account_id, model, model_input, required_for_workers_ai=False)
         except GatewayError as err:
             return self._v4_error(ex, err)
 
-    async def _legacy_input(self, request: Request, model: Model) -> Any:
+    async def _legacy_input(self, request: Request, ex: Exchange, model: Model) -> Any:
         content_type = request.headers.get("content-type", "")
         if model.task == "Automatic Speech Recognition" and "json" not in content_type:
-            raw = await request.body()
+            raw = ex.raw_body = await request.body()
             if not raw:
                 raise GatewayError(400, 3003, "Request is missing headers or body: body")
             return {"audio": list(raw)}
-        body = await self._read_json(request)
+        body = await self._read_json(request, ex)
         if body is _MALFORMED:
             raise malformed_json()
         return body
@@ -264,8 +349,9 @@ class Pipeline:
         extra_headers = {} if gateway is not None else {"cf-ai-req-id": self.state.ids.uuid()}
         if model.task != TEXT_GENERATION:
             fixture = self._match(ex, RUN, model.name, _task_text(model_input))
-            answer: Answer = answer_task(model, model_input, fixture, self.state.settings.seed)
-            return self._finish(ex, self._render_task(answer, extra_headers))
+            produce_task = lambda: answer_task(model, model_input, fixture, self.state.settings.seed)  # noqa: E731
+            render_task = lambda answer: self._render_task(answer, extra_headers)  # noqa: E731
+            return self._finish(ex, await self._through_gateway(ex, fixture, False, produce_task, render_task))
         if model.is_workers_ai:
             req = workers_ai.parse_text_generation(model, model_input)
             dialect = None
@@ -273,15 +359,19 @@ class Pipeline:
             dialect = NATIVE_DIALECTS[model.native_format]
             req = dialect.parse(model_input)
         fixture = self._match(ex, RUN, model.name, req.last_user_text)
-        answer = answer_chat(req, fixture, self.state.settings.seed)
-        if isinstance(answer, UpstreamFailure):
-            return self._finish(ex, self._upstream_failure(answer, None, "", extra_headers))
-        assert isinstance(answer, Completion)
-        if dialect is None:
-            result = workers_ai.render_text_generation(req, answer)
-        else:
-            result = dialect.render(req, answer, RenderContext(self.state.ids, self.state.clock.now(), model.name))
-        return self._finish(ex, JSONResponse(cloudflare_v4.success(result), headers=extra_headers))
+
+        def render(answer: Answer) -> Response:
+            if isinstance(answer, UpstreamFailure):
+                return self._upstream_failure(answer, None, "", extra_headers)
+            assert isinstance(answer, Completion)
+            if dialect is None:
+                result = workers_ai.render_text_generation(req, answer)
+            else:
+                result = dialect.render(req, answer, RenderContext(self.state.ids, self.state.clock.now(), model.name))
+            return JSONResponse(cloudflare_v4.success(result), headers=extra_headers)
+
+        produce = lambda: answer_chat(req, fixture, self.state.settings.seed)  # noqa: E731
+        return self._finish(ex, await self._through_gateway(ex, fixture, req.stream, produce, render))
 
     def _native_request(self, model: Model, model_input: dict[str, Any]) -> dict[str, Any]:
         """A third-party model's input is its provider's own request body, checked as such."""
@@ -300,6 +390,67 @@ class Pipeline:
         if isinstance(answer.value, (bytes, bytearray)):
             return Response(bytes(answer.value), media_type=answer.content_type, headers=headers)
         return JSONResponse(cloudflare_v4.success(answer.value), headers=headers)
+
+
+def gateway_scope(ex: Exchange) -> str:
+    """Caches, rate limits and logs are per gateway: account and gateway id."""
+    return f"{ex.account_id}/{ex.gateway}"
+
+
+# Headers a cached answer replays; the cf-aig-* ones belong to each request.
+def _replayable(headers: Any) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k.lower() not in ("content-length", "content-type") and not k.lower().startswith("cf-aig-")}
+
+
+def gateway_log_entry(ex: Exchange, response: Response, now: float) -> dict[str, Any]:
+    from emulator.gateway.gateways import iso
+
+    assert ex.trace is not None
+    body = bytes(getattr(response, "body", b"") or b"")
+    tokens_in, tokens_out = ex.tokens if ex.tokens else (None, None)
+    entry: dict[str, Any] = {
+        "id": ex.trace.log_id,
+        "created_at": iso(ex.started_at),
+        "provider": ex.provider,
+        "model": ex.model or "",
+        "model_type": "text-generation" if ex.endpoint != RUN else None,
+        "path": ex.path,
+        "request_type": ex.endpoint,
+        "status_code": response.status_code,
+        "success": 200 <= response.status_code < 300,
+        "cached": ex.cached,
+        "tokens_in": tokens_in,
+        "tokens_out": tokens_out,
+        "duration": ex.duration_ms,
+        "cost": 0.0,
+        "custom_cost": False,
+        "metadata": metadata_text(ex.options.metadata),
+        "step": ex.trace.step,
+        "event_id": ex.trace.event_id,
+        "request_content_type": ex.headers.get("content-type"),
+        "response_content_type": response.media_type or response.headers.get("content-type"),
+        "request_size": len(ex.raw_body),
+        "response_size": len(body),
+        "request_head_complete": True,
+        "response_head_complete": True,
+        "attempts": [a.view() for a in ex.attempts],
+        "collect_log_payload": ex.options.collect_log_payload,
+    }
+    if ex.options.collect_log_payload:
+        entry["request_head"] = ex.raw_body.decode("utf-8", "replace")
+        entry["response_head"] = body.decode("utf-8", "replace")
+        entry["request_body"] = ex.body
+        entry["response_body"] = _json_or_text(body)
+    else:
+        entry["request_head_complete"] = entry["response_head_complete"] = False
+    return entry
+
+
+def _json_or_text(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return body.decode("utf-8", "replace")
 
 
 class _Malformed:

@@ -38,6 +38,11 @@ class Settings:
     workers_ai_gateway: str = "strict"
     clock: str = "virtual"
     strict_headers: bool = False
+    # HTTP status of a gateway timeout (code 3007 "Request timeout"); the real one is undocumented.
+    timeout_status: int = 504
+    # Bounds of the in-memory stores: least recently used cache entries and oldest logs go first.
+    cache_max_entries: int = 10_000
+    log_max_entries: int = 10_000
     log_level: str = "warning"
 
     @property
@@ -71,6 +76,9 @@ ENV_VARS: dict[str, Any] = {
     "workers_ai_gateway": str,
     "clock": str,
     "strict_headers": _bool,
+    "timeout_status": int,
+    "cache_max_entries": int,
+    "log_max_entries": int,
     "log_level": str,
 }
 
@@ -105,7 +113,7 @@ def _from_config(data: dict[str, Any]) -> dict[str, Any]:
         values["account_ids"] = frozenset(data["account_ids"])
     if "gateways" in data:
         values["gateways"] = {g["id"]: dict(g) for g in data["gateways"]}
-    for key in ("seed", "workers_ai_gateway", "clock", "strict_headers"):
+    for key in ("seed", "workers_ai_gateway", "clock", "strict_headers", "timeout_status", "cache_max_entries", "log_max_entries"):
         if key in data:
             values[key] = data[key]
     if "fixtures" in data:
@@ -139,6 +147,10 @@ def build_settings(flags: dict[str, Any], environ: dict[str, str] | None = None)
         raise ConfigError(f"workers_ai_gateway must be 'strict' or 'lenient', not {settings.workers_ai_gateway!r}")
     if settings.clock not in ("virtual", "real"):
         raise ConfigError(f"clock must be 'virtual' or 'real', not {settings.clock!r}")
+    if settings.timeout_status not in (408, 504):
+        raise ConfigError(f"timeout_status must be 504 or 408, not {settings.timeout_status!r}")
+    if settings.cache_max_entries < 1 or settings.log_max_entries < 1:
+        raise ConfigError("cache_max_entries and log_max_entries must be at least 1")
     for gateway_id in settings.gateways:
         if len(gateway_id) > 64:
             raise ConfigError(f"gateway id {gateway_id[:20]}...: at most 64 characters")

@@ -7,7 +7,10 @@ from pathlib import Path
 from emulator.catalog import Catalog, model_from_entry
 from emulator.clock import Clock, make_clock
 from emulator.fixtures import FixtureSet, fixture_files, parse_fixture_file
+from emulator.gateway.cache import ResponseCache
 from emulator.gateway.gateways import GatewayRegistry
+from emulator.gateway.logs import LogStore
+from emulator.gateway.ratelimit import RateLimiter
 from emulator.ids import IdSource
 from emulator.journal import Journal
 from emulator.paths import FIXTURES_DIR
@@ -23,6 +26,9 @@ class EmulatorState:
         self.fixtures = FixtureSet()
         self.gateways = GatewayRegistry(settings.gateways, self.clock)
         self.journal = Journal()
+        self.cache = ResponseCache(self.clock, settings.cache_max_entries)
+        self.rate_limits = RateLimiter(self.clock)
+        self.logs = LogStore(settings.log_max_entries)
         self.loaded_files: list[Path] = []
         directories = ([FIXTURES_DIR] if settings.builtin_fixtures else []) + list(settings.fixture_dirs)
         for directory in directories:
@@ -43,3 +49,6 @@ class EmulatorState:
         self.fixtures.reset()
         self.gateways.reset()
         self.journal.reset()
+        self.cache.reset()
+        self.rate_limits.reset()
+        self.logs.reset()

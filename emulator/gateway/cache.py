@@ -1,0 +1,99 @@
+"""The gateway's response cache: per gateway, keyed on what the docs name, expiring on the clock.
+
+Default key: SHA-256 over provider, endpoint, model, the provider auth header and the full
+request body. `cf-aig-cache-key` replaces it. Bounded: the least recently used entry goes first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from emulator.clock import Clock
+from emulator.gateway.headers import GatewayOptions
+
+# With a cf-aig-cache-key but caching off on the gateway, the docs say: cached for 5 minutes.
+CUSTOM_KEY_DEFAULT_TTL = 300
+DEFAULT_CACHE_ENTRIES = 10_000
+
+
+@dataclass(frozen=True)
+class CachedResponse:
+    status: int
+    body: bytes
+    media_type: str | None
+    headers: dict[str, str]
+    log: dict[str, Any]  # what the log entry of a hit reuses (tokens out, response body...)
+
+
+@dataclass(frozen=True)
+class CacheDecision:
+    """Whether this request uses the cache, and how. `ttl` None: caching does not apply."""
+
+    ttl: int | None
+    key: str | None
+    lookup: bool
+
+    @property
+    def applies(self) -> bool:
+        return self.ttl is not None
+
+
+def cache_ttl(options: GatewayOptions, gateway_ttl: int | None, streaming: bool) -> int | None:
+    if streaming:
+        return None
+    if options.cache_ttl is not None:
+        return options.cache_ttl
+    if gateway_ttl:
+        return gateway_ttl
+    if options.cache_key is not None:
+        return CUSTOM_KEY_DEFAULT_TTL
+    return None
+
+
+def default_key(provider: str, endpoint: str, model: str, auth: str, body: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in (provider, endpoint, model, auth):
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\x00")
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def decide(options: GatewayOptions, gateway_ttl: int | None, streaming: bool, key: str) -> CacheDecision:
+    ttl = cache_ttl(options, gateway_ttl, streaming)
+    if ttl is None:
+        return CacheDecision(None, None, False)
+    return CacheDecision(ttl, options.cache_key or key, lookup=not options.skip_cache)
+
+
+class ResponseCache:
+    def __init__(self, clock: Clock, max_entries: int = DEFAULT_CACHE_ENTRIES) -> None:
+        self._clock = clock
+        self._max = max_entries
+        self._entries: OrderedDict[tuple[str, str], tuple[float, CachedResponse]] = OrderedDict()
+
+    def get(self, scope: str, key: str) -> CachedResponse | None:
+        found = self._entries.get((scope, key))
+        if found is None:
+            return None
+        expires, response = found
+        if self._clock.now() >= expires:
+            del self._entries[(scope, key)]
+            return None
+        self._entries.move_to_end((scope, key))
+        return response
+
+    def put(self, scope: str, key: str, response: CachedResponse, ttl: int) -> None:
+        self._entries[(scope, key)] = (self._clock.now() + ttl, response)
+        self._entries.move_to_end((scope, key))
+        while len(self._entries) > self._max:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def reset(self) -> None:
+        self._entries.clear()

@@ -1,0 +1,107 @@
+"""The gateway's request logs: one entry per request (unless cf-aig-collect-log: false), bounded
+per gateway, queried by the logs API with its filters and paging."""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict, deque
+from typing import Any, Iterable
+
+DEFAULT_LOGS_PER_GATEWAY = 10_000
+MAX_PER_PAGE = 50
+
+# Fields the list view returns (cloudflare LogListResponse); `get` returns the whole entry.
+LIST_FIELDS = (
+    "id", "cached", "created_at", "duration", "model", "path", "provider", "success", "tokens_in", "tokens_out",
+    "cost", "custom_cost", "metadata", "model_type", "request_content_type", "request_type",
+    "response_content_type", "status_code", "step", "event_id",
+)
+
+
+class LogStore:
+    def __init__(self, max_per_gateway: int = DEFAULT_LOGS_PER_GATEWAY) -> None:
+        self._max = max_per_gateway
+        self._gateways: dict[str, deque[dict[str, Any]]] = {}
+        self._by_id: dict[str, OrderedDict[str, dict[str, Any]]] = {}
+
+    def add(self, scope: str, entry: dict[str, Any]) -> None:
+        entries = self._gateways.setdefault(scope, deque())
+        by_id = self._by_id.setdefault(scope, OrderedDict())
+        if len(entries) >= self._max:
+            oldest = entries.popleft()
+            by_id.pop(oldest["id"], None)
+        entries.append(entry)
+        by_id[entry["id"]] = entry
+
+    def get(self, scope: str, log_id: str) -> dict[str, Any] | None:
+        return self._by_id.get(scope, {}).get(log_id)
+
+    def entries(self, scope: str) -> list[dict[str, Any]]:
+        return list(self._gateways.get(scope, ()))
+
+    def delete(self, scope: str, keep: Iterable[dict[str, Any]]) -> int:
+        kept = list(keep)
+        before = len(self._gateways.get(scope, ()))
+        self._gateways[scope] = deque(kept)
+        self._by_id[scope] = OrderedDict((e["id"], e) for e in kept)
+        return before - len(kept)
+
+    def drop_gateway(self, scope: str) -> None:
+        self._gateways.pop(scope, None)
+        self._by_id.pop(scope, None)
+
+    def reset(self) -> None:
+        self._gateways.clear()
+        self._by_id.clear()
+
+
+def list_view(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: entry[k] for k in LIST_FIELDS if k in entry}
+
+
+def metadata_text(metadata: dict[str, Any] | None) -> str | None:
+    """The log's `metadata` is a JSON string (the API's documented type)."""
+    return None if metadata is None else json.dumps(metadata, separators=(",", ":"))
+
+
+# --- query: the logs API's filters --------------------------------------------------------
+def _field(entry: dict[str, Any], key: str) -> Any:
+    if key.startswith("metadata."):
+        metadata = json.loads(entry["metadata"]) if entry.get("metadata") else {}
+        if key == "metadata.key":
+            return list(metadata)
+        if key == "metadata.value":
+            return [str(v) for v in metadata.values()]
+        return metadata.get(key[len("metadata."):])
+    return entry.get(key)
+
+
+def _compare(actual: Any, operator: str, value: Any) -> bool:
+    if isinstance(actual, list):
+        return any(_compare(a, operator, value) for a in actual) if operator != "neq" else all(_compare(a, operator, value) for a in actual)
+    if operator == "contains":
+        return actual is not None and str(value).lower() in str(actual).lower()
+    if operator in ("lt", "gt"):
+        try:
+            a, v = float(actual), float(value)
+        except (TypeError, ValueError):
+            return False
+        return a < v if operator == "lt" else a > v
+    if isinstance(actual, bool) and isinstance(value, str):
+        value = value.lower() == "true"
+    elif isinstance(actual, (int, float)) and not isinstance(actual, bool) and isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return operator == "neq"
+    same = actual == value or (actual is not None and str(actual) == str(value))
+    return same if operator == "eq" else not same
+
+
+def matches_filter(entry: dict[str, Any], flt: dict[str, Any]) -> bool:
+    values = flt.get("value") or []
+    values = values if isinstance(values, list) else [values]
+    actual = _field(entry, flt["key"])
+    if flt["operator"] == "neq":
+        return all(_compare(actual, "neq", v) for v in values)
+    return any(_compare(actual, flt["operator"], v) for v in values)

@@ -1,0 +1,27 @@
+from tests.gateway_helpers import add_fixture, chat, last_journal_entry, reset
+
+
+def test_max_attempts_above_five_is_clamped_to_five(emulator):
+    reset(emulator)
+    add_fixture(emulator, {"match": {"content": "down"}, "respond": {"error": {"status": 503}}})
+    assert chat(emulator, "down", {"cf-aig-max-attempts": "9", "cf-aig-retry-delay": "0"}).status_code == 503
+    assert len(last_journal_entry(emulator)["attempts"]) == 5
+
+
+def test_malformed_values_are_ignored_by_default(emulator):
+    reset(emulator)
+    headers = {"cf-aig-cache-ttl": "soon", "cf-aig-backoff": "random", "cf-aig-metadata": "{not json"}
+    response = chat(emulator, "lenient", headers)
+    assert response.status_code == 200
+    assert "cf-aig-cache-status" not in response.headers
+
+
+def test_strict_headers_reject_a_bad_value_naming_the_header(start):
+    emu = start("--strict-headers")
+    response = chat(emu, "strict", {"cf-aig-max-attempts": "9"})
+    assert response.status_code == 400
+    (error,) = response.json()["errors"]
+    assert "cf-aig-max-attempts" in error["message"]
+    response = chat(emu, "strict", {"cf-aig-cache-ttl": "soon"})
+    assert response.status_code == 400 and "cf-aig-cache-ttl" in response.json()["errors"][0]["message"]
+    assert chat(emu, "strict", {"cf-aig-max-attempts": "3"}).status_code == 200

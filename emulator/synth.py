@@ -12,12 +12,15 @@ import base64
 import hashlib
 import json
 import math
+import re
 import random
 import struct
 import zlib
 from typing import Any
 
 from faker import Faker
+
+from emulator.regex_strings import string_matching
 
 _FAKER = Faker("en_US")
 
@@ -92,12 +95,23 @@ class Synth:
 
     def _gen_object(self, schema: dict[str, Any], root: Any, depth: int) -> dict[str, Any]:
         properties = schema.get("properties", {})
-        out = {}
-        for name, sub in properties.items():
+        required = [name for name in schema.get("required", []) if isinstance(name, str)]
+        limit = schema.get("maxProperties")
+        names = list(dict.fromkeys(required + list(properties)))
+        if isinstance(limit, int):
+            names = names[: max(limit, len(required))]
+        extra = schema.get("additionalProperties", True)
+        extra_schema = extra if isinstance(extra, dict) else {"type": "string"}
+        out: dict[str, Any] = {}
+        for name in names:
+            sub = properties.get(name) or _pattern_property(schema, name) or extra_schema
             out[name] = self.value_for_schema(sub, root, depth + 1)
-        for name in schema.get("required", []):
-            if name not in out:
-                out[name] = self.sentence()
+        want = schema.get("minProperties", 0)
+        if extra is not False and isinstance(want, int):
+            while len(out) < want:
+                name = self._fake.word()
+                if name not in out:
+                    out[name] = self.value_for_schema(extra_schema, root, depth + 1)
         return out
 
     def _gen_array(self, schema: dict[str, Any], root: Any, depth: int) -> list[Any]:
@@ -105,11 +119,21 @@ class Synth:
         high = schema.get("maxItems", max(low, 3))
         count = self.rng.randint(low, max(low, min(high, low + 2)))
         items = schema.get("items", {"type": "string"})
-        if schema.get("uniqueItems") and isinstance(items, dict) and "enum" in items:
-            pool = list(items["enum"])
-            self.rng.shuffle(pool)
-            return pool[: min(count, len(pool))]
-        return [self.value_for_schema(items, root, depth + 1) for _ in range(count)]
+        prefix = schema.get("prefixItems", [])
+        out = [self.value_for_schema(sub, root, depth + 1) for sub in prefix[:max(count, len(prefix))]]
+        if items is False:
+            return out
+        seen = {json.dumps(v, sort_keys=True) for v in out}
+        for _ in range(count * 4 + 8):
+            if len(out) >= count:
+                break
+            value = self.value_for_schema(items, root, depth + 1)
+            key = json.dumps(value, sort_keys=True)
+            if schema.get("uniqueItems") and key in seen:
+                continue
+            seen.add(key)
+            out.append(value)
+        return out
 
     def _gen_string(self, schema: dict[str, Any], root: Any, depth: int) -> str:
         fmt = schema.get("format")
@@ -127,6 +151,8 @@ class Synth:
             value = str(self._fake.uuid4())
         elif fmt in ("ipv4",):
             value = self._fake.ipv4()
+        elif isinstance(schema.get("pattern"), str) and (matching := string_matching(schema["pattern"], self.rng)) is not None:
+            return matching
         else:
             value = self._fake.word() if schema.get("maxLength", 99) < 12 else self.sentence()
         low = schema.get("minLength", 0)
@@ -184,8 +210,11 @@ class Synth:
 
 
 def _bounds(schema: dict[str, Any], integer: bool) -> tuple[Any, Any]:
-    low = schema.get("minimum", 0 if integer else 0.0)
-    high = schema.get("maximum", low + 100)
+    if "minimum" not in schema and "exclusiveMinimum" not in schema and "maximum" in schema:
+        low = min(0, schema["maximum"] - 100)
+    else:
+        low = schema.get("minimum", 0 if integer else 0.0)
+    high = schema.get("maximum", max(low, schema.get("exclusiveMinimum", low)) + 100)
     if "exclusiveMinimum" in schema:
         low = schema["exclusiveMinimum"] + (1 if integer else 0.01)
     if "exclusiveMaximum" in schema:
@@ -193,6 +222,13 @@ def _bounds(schema: dict[str, Any], integer: bool) -> tuple[Any, Any]:
     if integer:
         low, high = math.ceil(low), math.floor(high)
     return low, max(low, high)
+
+
+def _pattern_property(schema: dict[str, Any], name: str) -> dict[str, Any] | None:
+    for pattern, sub in (schema.get("patternProperties") or {}).items():
+        if re.search(pattern, name):
+            return sub
+    return None
 
 
 def _resolve(root: Any, ref: str) -> Any:

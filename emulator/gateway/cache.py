@@ -92,6 +92,11 @@ class ResponseCache:
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
 
+    def drop_scope(self, scope: str) -> None:
+        """Forget one gateway's entries (a settings update with cache_invalidate_on_update)."""
+        for key in [k for k in self._entries if k[0] == scope]:
+            del self._entries[key]
+
     def __len__(self) -> int:
         return len(self._entries)
 

@@ -72,6 +72,25 @@ class GatewayRegistry:
             self._accounts[account_id] = gateways
         return gateways
 
+    # --- the management API's operations -------------------------------------------------
+    def create(self, account_id: str, gateway_id: str, fields: dict[str, Any]) -> Gateway:
+        gateways = self.account(account_id)
+        now = iso(self._clock.now())
+        gateway = Gateway(gateway_id, {**CONFIGURED_GATEWAY_DEFAULTS, **fields}, now, now, is_default=gateway_id == "default")
+        gateways[gateway_id] = gateway
+        return gateway
+
+    def update(self, gateway: Gateway, fields: dict[str, Any]) -> Gateway:
+        gateway.settings.update(fields)
+        gateway.modified_at = iso(self._clock.now())
+        return gateway
+
+    def find(self, account_id: str, gateway_id: str) -> Gateway | None:
+        return self.account(account_id).get(gateway_id)
+
+    def delete(self, account_id: str, gateway_id: str) -> Gateway | None:
+        return self.account(account_id).pop(gateway_id, None)
+
     def resolve(self, account_id: str, gateway_id: str | None) -> Gateway:
         """The gateway a request runs through; `default` when no id is given."""
         gateway_id = "default" if gateway_id is None else gateway_id

@@ -1,0 +1,284 @@
+"""Cloudflare's AI Gateway management API, v4-enveloped:
+
+    /client/v4/accounts/{account_id}/ai-gateway/gateways[/{id}]           create, list, get, update, delete
+    .../gateways/{id}/logs[/{log_id}[/request|/response]]                  the gateway's logs
+
+Every field the official SDK's `client.ai_gateway.create(...)` accepts is stored and returned as
+given, including those whose feature the emulator does not enforce (guardrails, dlp, ...).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from emulator.dialects import cloudflare_v4
+from emulator.errors import GatewayError
+from emulator.gateway.auth import authenticate, check_account
+from emulator.gateway.gateways import MAX_GATEWAY_ID, Gateway
+from emulator.gateway.logs import MAX_PER_PAGE, list_view, matches_filter
+from emulator.state import EmulatorState
+
+REQUIRED_FIELDS = ("cache_invalidate_on_update", "cache_ttl", "collect_logs", "rate_limiting_interval", "rate_limiting_limit")
+OPTIONAL_FIELDS = (
+    "authentication", "byok_only", "dlp", "guardrails", "log_classification", "log_management",
+    "log_management_strategy", "logpush", "logpush_public_key", "otel", "rate_limiting_technique",
+    "retry_backoff", "retry_delay", "retry_max_attempts", "spend_limits", "store_id", "stripe",
+    "workers_ai_billing_mode", "zdr",
+)
+SETTINGS_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
+ENUMS = {
+    "rate_limiting_technique": ("fixed", "sliding", None),
+    "retry_backoff": ("constant", "linear", "exponential", None),
+    "workers_ai_billing_mode": ("postpaid", "unified"),
+    "log_management_strategy": ("STOP_INSERTING", "DELETE_OLDEST", None),
+}
+# Codes for management-API input errors are not documented: emulator choices, in the README.
+INVALID_INPUT = 7003
+GATEWAY_EXISTS = 7004
+GATEWAY_NOT_FOUND = 7002
+
+
+def invalid(message: str) -> GatewayError:
+    return GatewayError(400, INVALID_INPUT, message)
+
+
+def gateway_view(gateway: Gateway) -> dict[str, Any]:
+    view = {"id": gateway.id, "created_at": gateway.created_at, "modified_at": gateway.modified_at}
+    view.update({k: gateway.settings.get(k) for k in SETTINGS_FIELDS if k in gateway.settings})
+    for key in REQUIRED_FIELDS:
+        view.setdefault(key, None)
+    view["is_default"] = gateway.is_default
+    return view
+
+
+def check_fields(body: Any, required: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise invalid("Request body must be a JSON object")
+    missing = [k for k in required if k not in body]
+    if missing:
+        raise invalid(f"Missing required field: {missing[0]}")
+    fields = {k: body[k] for k in SETTINGS_FIELDS if k in body}
+    for key in ("cache_invalidate_on_update", "collect_logs", "authentication", "byok_only", "log_classification", "logpush", "zdr"):
+        if key in fields and not isinstance(fields[key], bool):
+            raise invalid(f"{key}: must be a boolean")
+    for key in ("cache_ttl", "rate_limiting_interval", "rate_limiting_limit", "retry_delay", "retry_max_attempts", "log_management"):
+        value = fields.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise invalid(f"{key}: must be a non-negative integer or null")
+    if fields.get("retry_max_attempts") is not None and not 1 <= fields["retry_max_attempts"] <= 5:
+        raise invalid("retry_max_attempts: must be between 1 and 5")
+    for key, allowed in ENUMS.items():
+        if key in fields and fields[key] not in allowed:
+            raise invalid(f"{key}: must be one of {', '.join(a for a in allowed if a)}")
+    return fields
+
+
+class GatewaysApi:
+    def __init__(self, state: EmulatorState) -> None:
+        self.state = state
+
+    def routes(self, account: str) -> list[Route]:
+        base = f"{account}/ai-gateway/gateways"
+        return [
+            Route(base, self.collection, methods=["GET", "POST"]),
+            Route(base + "/{gateway_id}", self.item, methods=["GET", "PUT", "DELETE"]),
+            Route(base + "/{gateway_id}/logs", self.logs, methods=["GET", "DELETE"]),
+            Route(base + "/{gateway_id}/logs/{log_id}", self.log, methods=["GET", "PATCH"]),
+            Route(base + "/{gateway_id}/logs/{log_id}/request", self.log_request, methods=["GET"]),
+            Route(base + "/{gateway_id}/logs/{log_id}/response", self.log_response, methods=["GET"]),
+        ]
+
+    def _account(self, request: Request) -> str:
+        authenticate(request.headers, self.state.settings)
+        account_id = request.path_params["account_id"]
+        check_account(account_id, request.url.path, self.state.settings)
+        return account_id
+
+    def _gateway(self, account_id: str, gateway_id: str) -> Gateway:
+        gateway = self.state.gateways.find(account_id, gateway_id)
+        if gateway is None:
+            raise GatewayError(404, GATEWAY_NOT_FOUND, "Not Found")
+        return gateway
+
+    async def _body(self, request: Request) -> Any:
+        try:
+            return json.loads(await request.body())
+        except (ValueError, UnicodeDecodeError):
+            raise invalid("Request body is not valid JSON") from None
+
+    async def collection(self, request: Request) -> JSONResponse:
+        try:
+            account_id = self._account(request)
+            if request.method == "GET":
+                gateways = sorted(self.state.gateways.account(account_id).values(), key=lambda g: g.id)
+                search = request.query_params.get("search")
+                if search:
+                    gateways = [g for g in gateways if search.lower() in g.id.lower()]
+                page, per_page = paging(request, default_per_page=20, max_per_page=100)
+                chunk = gateways[(page - 1) * per_page: page * per_page]
+                info = cloudflare_v4.page_info(len(chunk), page, per_page, len(gateways))
+                return JSONResponse(cloudflare_v4.success([gateway_view(g) for g in chunk], info))
+            body = await self._body(request)
+            fields = check_fields(body, ("id", *REQUIRED_FIELDS))
+            gateway_id = body["id"]
+            if not isinstance(gateway_id, str) or not 1 <= len(gateway_id) <= MAX_GATEWAY_ID:
+                raise invalid(f"id: must be a string of 1 to {MAX_GATEWAY_ID} characters")
+            if self.state.gateways.find(account_id, gateway_id) is not None:
+                raise GatewayError(400, GATEWAY_EXISTS, f"A gateway with id {gateway_id} already exists")
+            gateway = self.state.gateways.create(account_id, gateway_id, fields)
+            return JSONResponse(cloudflare_v4.success(gateway_view(gateway)))
+        except GatewayError as err:
+            return error_response(err)
+
+    async def item(self, request: Request) -> JSONResponse:
+        try:
+            account_id = self._account(request)
+            gateway = self._gateway(account_id, request.path_params["gateway_id"])
+            if request.method == "PUT":
+                fields = check_fields(await self._body(request), REQUIRED_FIELDS)
+                if fields.get("cache_invalidate_on_update", gateway.settings.get("cache_invalidate_on_update")):
+                    self.state.cache.drop_scope(f"{account_id}/{gateway.id}")
+                self.state.gateways.update(gateway, fields)
+            elif request.method == "DELETE":
+                self.state.gateways.delete(account_id, gateway.id)
+                self.state.logs.drop_gateway(f"{account_id}/{gateway.id}")
+            return JSONResponse(cloudflare_v4.success(gateway_view(gateway)))
+        except GatewayError as err:
+            return error_response(err)
+
+    # --- logs ------------------------------------------------------------------------------
+    def _scope(self, request: Request) -> str:
+        account_id = self._account(request)
+        gateway = self._gateway(account_id, request.path_params["gateway_id"])
+        return f"{account_id}/{gateway.id}"
+
+    async def logs(self, request: Request) -> JSONResponse:
+        try:
+            scope = self._scope(request)
+            entries = [e for e in self.state.logs.entries(scope) if log_matches(e, request)]
+            if request.method == "DELETE":
+                removed = {e["id"] for e in entries}
+                self.state.logs.delete(scope, [e for e in self.state.logs.entries(scope) if e["id"] not in removed])
+                return JSONResponse(cloudflare_v4.success(None))
+            order_by = request.query_params.get("order_by", "created_at")
+            direction = request.query_params.get("order_by_direction") or request.query_params.get("direction") or "desc"
+            entries.sort(key=lambda e: (e.get(order_by) is None, e.get(order_by) or 0, e["id"]), reverse=direction == "desc")
+            page, per_page = paging(request, default_per_page=20, max_per_page=MAX_PER_PAGE)
+            chunk = entries[(page - 1) * per_page: page * per_page]
+            info = cloudflare_v4.page_info(len(chunk), page, per_page, len(entries))
+            return JSONResponse(cloudflare_v4.success([list_view(e) for e in chunk], info))
+        except GatewayError as err:
+            return error_response(err)
+
+    def _log(self, request: Request) -> dict[str, Any]:
+        entry = self.state.logs.get(self._scope(request), request.path_params["log_id"])
+        if entry is None:
+            raise GatewayError(404, GATEWAY_NOT_FOUND, "Log not found")
+        return entry
+
+    async def log(self, request: Request) -> JSONResponse:
+        try:
+            entry = self._log(request)
+            if request.method == "PATCH":
+                body = await self._body(request)
+                if not isinstance(body, dict):
+                    raise invalid("Request body must be a JSON object")
+                for key in ("feedback", "score", "metadata"):
+                    if key in body:
+                        entry[key] = json.dumps(body[key]) if key == "metadata" and isinstance(body[key], dict) else body[key]
+                return JSONResponse(cloudflare_v4.success({}))
+            return JSONResponse(cloudflare_v4.success({k: v for k, v in entry.items() if k not in ("request_body", "response_body")}))
+        except GatewayError as err:
+            return error_response(err)
+
+    async def log_request(self, request: Request) -> JSONResponse:
+        return await self._payload(request, "request_body")
+
+    async def log_response(self, request: Request) -> JSONResponse:
+        return await self._payload(request, "response_body")
+
+    async def _payload(self, request: Request, key: str) -> JSONResponse:
+        try:
+            entry = self._log(request)
+            if key not in entry:
+                raise GatewayError(404, GATEWAY_NOT_FOUND, "Log payload not collected (cf-aig-collect-log-payload: false)")
+            return JSONResponse(cloudflare_v4.success(entry[key]))
+        except GatewayError as err:
+            return error_response(err)
+
+
+def error_response(err: GatewayError) -> JSONResponse:
+    return JSONResponse(cloudflare_v4.gateway_error(err), err.status)
+
+
+def paging(request: Request, default_per_page: int, max_per_page: int) -> tuple[int, int]:
+    try:
+        page = int(request.query_params.get("page", 1))
+        per_page = int(request.query_params.get("per_page", default_per_page))
+    except ValueError:
+        raise invalid("page and per_page must be integers") from None
+    if page < 1 or per_page < 1:
+        raise invalid("page and per_page must be at least 1")
+    if per_page > max_per_page:
+        raise invalid(f"per_page: must be at most {max_per_page}")
+    return page, per_page
+
+
+BOOL_PARAMS = ("cached", "success")
+EXACT_PARAMS = ("model", "provider", "model_type", "request_content_type", "response_content_type")
+RANGE_PARAMS = {"cost": "cost", "duration": "duration", "tokens_in": "tokens_in", "tokens_out": "tokens_out"}
+
+
+def log_filters(request: Request) -> list[dict[str, Any]]:
+    """`filters` as the SDK sends them (filters.key=..&filters.operator=..&filters.value=..), or a JSON string."""
+    q = request.query_params
+    raw = q.get("filters")
+    if raw:
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            raise invalid("filters: not valid JSON") from None
+        return parsed if isinstance(parsed, list) else [parsed]
+    keys, operators, values = q.getlist("filters.key"), q.getlist("filters.operator"), q.getlist("filters.value")
+    if not keys:
+        return []
+    if len(operators) != len(keys):
+        raise invalid("filters: each filter needs a key and an operator")
+    if len(keys) == 1:
+        return [{"key": keys[0], "operator": operators[0], "value": values}]
+    if len(values) != len(keys):
+        raise invalid("filters: with several filters give one value each (or send filters as JSON)")
+    return [{"key": k, "operator": o, "value": [v]} for k, o, v in zip(keys, operators, values)]
+
+
+def log_matches(entry: dict[str, Any], request: Request) -> bool:
+    q = request.query_params
+    for key in BOOL_PARAMS:
+        if key in q and entry.get(key) != (q[key].lower() == "true"):
+            return False
+    for key in EXACT_PARAMS:
+        if key in q and entry.get(key) != q[key]:
+            return False
+    for name, field in RANGE_PARAMS.items():
+        value = entry.get(field) or 0
+        if f"min_{name}" in q and value < float(q[f"min_{name}"]):
+            return False
+        if f"max_{name}" in q and value > float(q[f"max_{name}"]):
+            return False
+    if "search" in q and q["search"].lower() not in json.dumps(entry).lower():
+        return False
+    if "start_date" in q and entry["created_at"] < q["start_date"]:
+        return False
+    if "end_date" in q and entry["created_at"] > q["end_date"]:
+        return False
+    for flt in log_filters(request):
+        if not isinstance(flt, dict) or "key" not in flt or flt.get("operator") not in ("eq", "neq", "contains", "lt", "gt"):
+            raise invalid("filters: each filter needs key, operator (eq, neq, contains, lt, gt) and value")
+        if not matches_filter(entry, flt):
+            return False
+    return True

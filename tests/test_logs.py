@@ -1,0 +1,106 @@
+import json
+
+import cloudflare
+import httpx
+
+from tests.gateway_helpers import add_fixture, chat, reset
+
+
+def cf(emu) -> cloudflare.Cloudflare:
+    return cloudflare.Cloudflare(api_token=emu.api_token, base_url=emu.cloudflare_base_url, max_retries=0)
+
+
+def test_log_entry_has_the_documented_fields_and_the_sdk_reads_it(emulator):
+    reset(emulator)
+    add_fixture(emulator, {"match": {"content": "log me"}, "respond": {"text": "logged", "latency_ms": 250, "usage": {"input_tokens": 3, "output_tokens": 1}}})
+    response = chat(emulator, "log me", {"cf-aig-metadata": '{"user": "u1", "n": 2}'})
+    log_id = response.headers["cf-aig-log-id"]
+    entry = cf(emulator).ai_gateway.logs.get(log_id, account_id=emulator.account_id, gateway_id="default")
+    assert (entry.id, entry.provider, entry.model, entry.status_code, entry.success, entry.cached) == (log_id, "openai", "openai/gpt-4.1", 200, True, False)
+    assert (entry.tokens_in, entry.tokens_out, entry.duration, entry.step) == (3, 1, 250, 0)
+    assert json.loads(entry.metadata) == {"user": "u1", "n": 2}
+    assert entry.path.endswith("/ai/v1/chat/completions")
+    request_body = cf(emulator).ai_gateway.logs.request(log_id, account_id=emulator.account_id, gateway_id="default")
+    assert request_body["result"]["messages"][0]["content"] == "log me"
+    response_body = cf(emulator).ai_gateway.logs.response(log_id, account_id=emulator.account_id, gateway_id="default")
+    assert response_body["result"]["choices"][0]["message"]["content"] == "logged"
+
+
+def test_log_records_every_attempt_with_outcome_and_duration(emulator):
+    reset(emulator)
+    add_fixture(emulator, {"match": {"content": "retry log"}, "respond": {"attempts": [{"error": {"status": 503}, "latency_ms": 10}], "text": "ok", "latency_ms": 20}})
+    response = chat(emulator, "retry log", {"cf-aig-max-attempts": "2", "cf-aig-retry-delay": "300"})
+    entry = httpx.get(f"{emulator.account_url}/ai-gateway/gateways/default/logs/{response.headers['cf-aig-log-id']}", headers=emulator.auth()).json()["result"]
+    assert entry["attempts"] == [
+        {"attempt": 1, "outcome": "error", "status": 503, "duration_ms": 10, "wait_ms": 300},
+        {"attempt": 2, "outcome": "success", "status": 200, "duration_ms": 20, "wait_ms": 0},
+    ]
+    assert entry["duration"] == 330
+
+
+def test_cache_hit_is_logged_as_cached_with_zero_cost_and_no_input_tokens(emulator):
+    reset(emulator)
+    chat(emulator, "hit log", {"cf-aig-cache-ttl": "60"})
+    hit = chat(emulator, "hit log", {"cf-aig-cache-ttl": "60"})
+    entry = cf(emulator).ai_gateway.logs.get(hit.headers["cf-aig-log-id"], account_id=emulator.account_id, gateway_id="default")
+    assert (entry.cached, entry.cost, entry.tokens_in) == (True, 0, 0)
+
+
+def test_metadata_keeps_the_first_five_entries(emulator):
+    reset(emulator)
+    metadata = {f"k{i}": i for i in range(7)}
+    response = chat(emulator, "meta", {"cf-aig-metadata": json.dumps(metadata)})
+    entry = cf(emulator).ai_gateway.logs.get(response.headers["cf-aig-log-id"], account_id=emulator.account_id, gateway_id="default")
+    assert json.loads(entry.metadata) == {f"k{i}": i for i in range(5)}
+
+
+def test_metadata_with_an_object_value_is_dropped(emulator):
+    reset(emulator)
+    response = chat(emulator, "meta obj", {"cf-aig-metadata": '{"a": "x", "b": {"nested": 1}}'})
+    assert response.status_code == 200
+    entry = cf(emulator).ai_gateway.logs.get(response.headers["cf-aig-log-id"], account_id=emulator.account_id, gateway_id="default")
+    assert entry.metadata is None
+
+
+def test_collect_log_false_writes_no_entry(emulator):
+    reset(emulator)
+    response = chat(emulator, "secret", {"cf-aig-collect-log": "false"})
+    assert response.status_code == 200
+    logs = list(cf(emulator).ai_gateway.logs.list(account_id=emulator.account_id, gateway_id="default"))
+    assert logs == []
+
+
+def test_collect_log_payload_false_keeps_metadata_only(emulator):
+    reset(emulator)
+    response = chat(emulator, "no payload", {"cf-aig-collect-log-payload": "false"})
+    log_id = response.headers["cf-aig-log-id"]
+    entry = cf(emulator).ai_gateway.logs.get(log_id, account_id=emulator.account_id, gateway_id="default")
+    assert entry.model == "openai/gpt-4.1" and entry.request_head is None
+    with_payload = httpx.get(f"{emulator.account_url}/ai-gateway/gateways/default/logs/{log_id}/request", headers=emulator.auth())
+    assert with_payload.status_code == 404
+
+
+def test_logs_list_filters_and_pages(emulator):
+    reset(emulator)
+    for i in range(3):
+        chat(emulator, f"q{i}", {"cf-aig-metadata": json.dumps({"user": "alice" if i else "bob"})})
+    client = cf(emulator)
+    alice = list(client.ai_gateway.logs.list(account_id=emulator.account_id, gateway_id="default",
+                                             filters=[{"key": "metadata.value", "operator": "eq", "value": ["alice"]}]))
+    assert len(alice) == 2
+    page = client.ai_gateway.logs.list(account_id=emulator.account_id, gateway_id="default", per_page=2)
+    assert len(page.result) == 2 and page.result_info.total_count == 3
+    assert len(list(page)) == 3  # auto-paging reaches the third
+    too_many = httpx.get(f"{emulator.account_url}/ai-gateway/gateways/default/logs?per_page=51", headers=emulator.auth())
+    assert too_many.status_code == 400
+
+
+def test_reset_clears_cache_rate_limits_logs_and_journal(emulator):
+    reset(emulator)
+    chat(emulator, "remember", {"cf-aig-cache-ttl": "600"})
+    reset(emulator)
+    assert chat(emulator, "remember", {"cf-aig-cache-ttl": "600"}).headers["cf-aig-cache-status"] == "MISS"
+    journal = httpx.get(emulator.base_url + "/__emulator__/journal").json()["entries"]
+    assert len(journal) == 1
+    logs = list(cf(emulator).ai_gateway.logs.list(account_id=emulator.account_id, gateway_id="default"))
+    assert len(logs) == 1

@@ -13,6 +13,10 @@ from emulator.schema_check import ConfigError
 from emulator.settings import build_settings, env_name
 
 
+# uvicorn's own options, shared with the benchmark's bare-Starlette baseline so both run alike.
+UVICORN_OPTIONS = {"access_log": False, "lifespan": "off"}
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ai-gateway-emulator",
@@ -49,6 +53,8 @@ def add_serve_options(p: argparse.ArgumentParser) -> None:
                    help=f"virtual: simulated time, nothing sleeps; real: latency and backoff really wait; default virtual {env('clock')}")
     p.add_argument("--strict-headers", action="store_const", const=True, default=None,
                    help=f"reject malformed cf-aig-* header values instead of clamping or ignoring them {env('strict_headers')}")
+    p.add_argument("--journal-max-entries", "--journal-size", dest="journal_max_entries", type=int, default=None, metavar="N",
+                   help=f"requests /__emulator__/journal keeps, oldest dropped first; default 10000 {env('journal_max_entries')}")
     p.add_argument("--log-level", default=None, choices=["critical", "error", "warning", "info", "debug"],
                    help=f"server log level; default warning {env('log_level')}")
 
@@ -93,7 +99,9 @@ def serve(settings, state) -> int:
     from emulator.app import build_app
 
     app = build_app(settings, state)
-    sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP, and
+    # without it every answer written in two parts (headers, body) waits ~40 ms for a delayed ACK.
+    sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((settings.host, settings.port))
@@ -102,7 +110,7 @@ def serve(settings, state) -> int:
         return 2
     port = sock.getsockname()[1]
     print(banner(settings.host, port, settings.example_account_id, settings.example_api_token), flush=True)
-    config = uvicorn.Config(app, log_level=settings.log_level, access_log=False, lifespan="off")
+    config = uvicorn.Config(app, log_level=settings.log_level, **UVICORN_OPTIONS)
     server = uvicorn.Server(config)
     server.run(sockets=[sock])
     return 0

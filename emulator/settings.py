@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from emulator.journal import DEFAULT_JOURNAL_SIZE
 from emulator.schema_check import ConfigError, load_schema_validator
 
 ENV_PREFIX = "AI_GATEWAY_EMULATOR_"
@@ -44,6 +45,8 @@ class Settings:
     cache_max_entries: int = 10_000
     log_max_entries: int = 10_000
     log_level: str = "warning"
+    # Most requests /__emulator__/journal keeps; the oldest are dropped first.
+    journal_max_entries: int = DEFAULT_JOURNAL_SIZE
 
     @property
     def example_account_id(self) -> str:
@@ -80,6 +83,7 @@ ENV_VARS: dict[str, Any] = {
     "cache_max_entries": int,
     "log_max_entries": int,
     "log_level": str,
+    "journal_max_entries": int,
 }
 
 
@@ -113,7 +117,7 @@ def _from_config(data: dict[str, Any]) -> dict[str, Any]:
         values["account_ids"] = frozenset(data["account_ids"])
     if "gateways" in data:
         values["gateways"] = {g["id"]: dict(g) for g in data["gateways"]}
-    for key in ("seed", "workers_ai_gateway", "clock", "strict_headers", "timeout_status", "cache_max_entries", "log_max_entries"):
+    for key in ("seed", "workers_ai_gateway", "clock", "strict_headers", "timeout_status", "cache_max_entries", "log_max_entries", "journal_max_entries"):
         if key in data:
             values[key] = data[key]
     if "fixtures" in data:
@@ -149,8 +153,8 @@ def build_settings(flags: dict[str, Any], environ: dict[str, str] | None = None)
         raise ConfigError(f"clock must be 'virtual' or 'real', not {settings.clock!r}")
     if settings.timeout_status not in (408, 504):
         raise ConfigError(f"timeout_status must be 504 or 408, not {settings.timeout_status!r}")
-    if settings.cache_max_entries < 1 or settings.log_max_entries < 1:
-        raise ConfigError("cache_max_entries and log_max_entries must be at least 1")
+    if settings.cache_max_entries < 1 or settings.log_max_entries < 1 or settings.journal_max_entries < 1:
+        raise ConfigError("cache_max_entries, log_max_entries and journal_max_entries must be at least 1")
     for gateway_id in settings.gateways:
         if len(gateway_id) > 64:
             raise ConfigError(f"gateway id {gateway_id[:20]}...: at most 64 characters")

@@ -25,7 +25,7 @@ class EmulatorState:
         self.catalog = Catalog()
         self.fixtures = FixtureSet()
         self.gateways = GatewayRegistry(settings.gateways, self.clock)
-        self.journal = Journal()
+        self.journal = Journal(settings.journal_max_entries)
         self.cache = ResponseCache(self.clock, settings.cache_max_entries)
         self.rate_limits = RateLimiter(self.clock)
         self.logs = LogStore(settings.log_max_entries)

@@ -206,7 +206,7 @@ def loadgen_ceiling(gen: LoadGenerator, budget: "Budget") -> float:
     process.start()
     try:
         fixed = Server("ceiling", None, "127.0.0.1", sock.getsockname()[1], 0.0)  # type: ignore[arg-type]
-        result = gen.run(fixed, CHAT_PATH, SCENARIOS[0].body, {}, 32, budget.requests, budget.seconds)
+        result = gen.run(fixed, CHAT_PATH, SCENARIOS[0].body, {}, 32, max(budget.requests, 5_000), budget.seconds)
         return result["rps"]
     finally:
         process.kill()

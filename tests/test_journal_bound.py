@@ -16,7 +16,7 @@ def test_journal_keeps_only_the_newest_requests_up_to_its_size(start):
 
 
 def test_journal_size_comes_from_the_environment(start):
-    emu = start(env={"AI_GATEWAY_EMULATOR_JOURNAL_SIZE": "1"})
+    emu = start(env={"AI_GATEWAY_EMULATOR_JOURNAL_MAX_ENTRIES": "1"})
     url = emu.openai_base_url + "/chat/completions"
     for word in ("first", "second"):
         httpx.post(url, json={"model": "openai/gpt-4.1", "messages": [{"role": "user", "content": word}]}, headers=emu.auth())
@@ -30,6 +30,6 @@ def test_journal_size_below_one_is_refused_at_start_up():
 
     from tests.server import ROOT
 
-    run = subprocess.run([sys.executable, "-m", "emulator", "check", "--journal-size", "0"], cwd=ROOT, capture_output=True, text=True)
+    run = subprocess.run([sys.executable, "-m", "emulator", "check", "--journal-max-entries", "0"], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 2
-    assert "journal_size must be at least 1" in run.stderr
+    assert "journal_max_entries must be at least 1" in run.stderr

@@ -28,6 +28,7 @@ class ControlApi:
 
     def routes(self) -> list[Route]:
         return [
+            Route(f"{PREFIX}/openapi.json", self.openapi, methods=["GET"]),
             Route(f"{PREFIX}/health", self.health, methods=["GET"]),
             Route(f"{PREFIX}/reset", self.reset, methods=["POST"]),
             Route(f"{PREFIX}/clock", self.clock, methods=["GET", "POST"]),
@@ -35,6 +36,9 @@ class ControlApi:
             Route(f"{PREFIX}/fixtures", self.fixtures, methods=["GET", "POST", "DELETE"]),
             Route(f"{PREFIX}/fixtures/{{fixture_id:path}}", self.fixture, methods=["DELETE"]),
         ]
+
+    async def openapi(self, request: Request) -> JSONResponse:
+        return JSONResponse(openapi_document())
 
     async def health(self, request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "version": __version__, "clock": self.state.clock.mode, "seed": self.state.settings.seed})
@@ -84,6 +88,47 @@ class ControlApi:
         if not self.state.fixtures.remove_runtime(fixture_id):
             return _problem(404, f"no runtime fixture {fixture_id!r}")
         return JSONResponse({"removed": fixture_id})
+
+
+def _op(summary: str, body: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}}}
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    op["responses"].update(extra or {})
+    return op
+
+
+def openapi_document() -> dict[str, Any]:
+    """The control API, described for tools and for humans."""
+    bad = {"400": {"description": "Invalid body", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}
+    fixture = {"$ref": "fixture.schema.json#/$defs/fixture", "description": "A fixture, validated like fixture files (schemas/fixture.schema.json)."}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "ai-gateway-emulator control API", "version": __version__},
+        "paths": {
+            f"{PREFIX}/health": {"get": _op("Liveness, version, clock mode and seed")},
+            f"{PREFIX}/reset": {"post": _op("Forget everything at once: cache, rate-limit windows, logs, journal, clock, ids, runtime fixtures and API-created gateways")},
+            f"{PREFIX}/clock": {
+                "get": _op("Read the clock: mode, now (Unix seconds), iso"),
+                "post": _op("Advance the clock", {"type": "object", "required": ["advance"], "properties": {"advance": {"type": "number", "minimum": 0, "description": "seconds"}}}, bad),
+            },
+            f"{PREFIX}/journal": {
+                "get": _op("Every request received, oldest first: headers, body, matched fixture and why others did not match, attempts, cache status, log id"),
+                "delete": _op("Empty the journal"),
+            },
+            f"{PREFIX}/fixtures": {
+                "get": _op("Runtime and file fixtures, in match order"),
+                "post": _op("Add runtime fixtures: one fixture, or {fixtures: [...]}", {"anyOf": [fixture, {"type": "object", "properties": {"fixtures": {"type": "array", "items": fixture}}}]}, {"201": {"description": "Added"}, **bad}),
+                "delete": _op("Remove every runtime fixture"),
+            },
+            f"{PREFIX}/fixtures/{{fixture_id}}": {
+                "delete": {**_op("Remove one runtime fixture by id (runtime#N) or name", extra={"404": {"description": "No such runtime fixture"}}),
+                           "parameters": [{"name": "fixture_id", "in": "path", "required": True, "schema": {"type": "string"}}]},
+            },
+            f"{PREFIX}/openapi.json": {"get": _op("This document")},
+        },
+        "components": {"schemas": {"Problem": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}}},
+    }
 
 
 async def _json(request: Request) -> Any:

@@ -104,3 +104,9 @@ def test_reset_clears_cache_rate_limits_logs_and_journal(emulator):
     assert len(journal) == 1
     logs = list(cf(emulator).ai_gateway.logs.list(account_id=emulator.account_id, gateway_id="default"))
     assert len(logs) == 1
+
+
+def test_control_api_openapi_document_lists_every_control_route(emulator):
+    doc = httpx.get(emulator.base_url + "/__emulator__/openapi.json").json()
+    assert doc["openapi"].startswith("3.")
+    assert {"/__emulator__/reset", "/__emulator__/clock", "/__emulator__/journal", "/__emulator__/fixtures"} <= set(doc["paths"])

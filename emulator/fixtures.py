@@ -164,6 +164,25 @@ def check_fixture_document(data: Any, source: str) -> None:
                     re.compile(matcher["regex"])
                 except re.error as exc:
                     raise ConfigError(f"{source}: $.fixtures[{index}].match.{where}.regex: invalid regular expression: {exc}") from exc
+        check_stream_spec(spec.get("respond", {}), f"{source}: $.fixtures[{index}].respond")
+
+
+def check_stream_spec(respond: dict[str, Any], where: str) -> None:
+    """What the schema cannot say about `respond.stream`: one chunking, one fault, chunks that are the text."""
+    stream = respond.get("stream")
+    if not isinstance(stream, dict):
+        return
+    chunkings = [k for k in ("by", "chars", "chunks") if k in stream]
+    if len(chunkings) > 1:
+        raise ConfigError(f"{where}.stream: choose one chunking, not {' and '.join(chunkings)}")
+    faults = [k for k in ("disconnect_after", "error_after", "malformed_after") if k in stream]
+    if len(faults) > 1:
+        raise ConfigError(f"{where}.stream: at most one fault per fixture, not {' and '.join(faults)}")
+    if "chunks" in stream:
+        if "text" in respond and "".join(stream["chunks"]) != respond["text"]:
+            raise ConfigError(f"{where}.stream.chunks: the chunks must concatenate to respond.text")
+        if any(k in respond for k in ("tool_calls", "structured", "output", "error")):
+            raise ConfigError(f"{where}.stream.chunks: explicit chunks stream a text answer; use chars for tool calls or structured output")
 
 
 def fixture_files(directory: Path) -> list[Path]:

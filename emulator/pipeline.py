@@ -13,10 +13,14 @@ from typing import Any, Callable
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from emulator.catalog import MESSAGES, RUN, TEXT_GENERATION, Model
+from emulator.catalog import CHAT, MESSAGES, RESPONSES, RUN, TEXT_GENERATION, Model
 from emulator.completion import Answer, ChatRequest, Completion, TaskOutput, UpstreamFailure
 from emulator.dialects import ChatDialect, RenderContext, cloudflare_v4, workers_ai
 from emulator.dialects.anthropic_messages import DIALECT as ANTHROPIC
+from emulator.dialects.anthropic_messages_stream import AnthropicMessagesStream
+from emulator.dialects.openai_chat_stream import OpenAIChatStream
+from emulator.dialects.openai_responses_stream import OpenAIResponsesStream
+from emulator.dialects.workers_ai_stream import WorkersAIStream
 from emulator.dialects.openai_chat import DIALECT as OPENAI_CHAT
 from emulator.errors import GatewayError, InvalidRequest
 from emulator.fixtures import Fixture, MatchContext
@@ -29,9 +33,13 @@ from emulator.gateway.logs import metadata_text
 from emulator.gateway.ratelimit import RateLimit, rate_limited
 from emulator.gateway.trace import GatewayTrace
 from emulator.state import EmulatorState
+from emulator.streaming import StreamPlan, event_stream
 from emulator.upstream import answer_chat, answer_task, failure_from
 
 NATIVE_DIALECTS: dict[str, ChatDialect] = {"openai_chat": OPENAI_CHAT, "anthropic_messages": ANTHROPIC}
+
+# The stream renderer of each wire format, by the endpoint whose format it is (RUN: Workers AI).
+STREAMS = {CHAT: OpenAIChatStream, RESPONSES: OpenAIResponsesStream, MESSAGES: AnthropicMessagesStream, RUN: WorkersAIStream}
 
 ENDPOINT_PATHS = {
     "chat_completions": "/ai/v1/chat/completions",
@@ -259,6 +267,8 @@ class Pipeline:
                     return self._upstream_failure(answer, dialect, request_id, id_header)
                 assert isinstance(answer, Completion)
                 ctx = RenderContext(self.state.ids, self.state.clock.now(), req.model)
+                if req.stream:
+                    return self._stream(dialect.endpoint, req, answer, ctx, fixture, id_header)
                 return JSONResponse(dialect.render(req, answer, ctx), headers=id_header)
 
             produce = lambda: answer_chat(req, fixture, self.state.settings.seed)  # noqa: E731
@@ -364,14 +374,22 @@ class Pipeline:
             if isinstance(answer, UpstreamFailure):
                 return self._upstream_failure(answer, None, "", extra_headers)
             assert isinstance(answer, Completion)
+            ctx = RenderContext(self.state.ids, self.state.clock.now(), model.name)
+            if req.stream:  # not enveloped: Workers AI frames, or the provider's own stream
+                return self._stream(dialect.endpoint if dialect else RUN, req, answer, ctx, fixture, extra_headers)
             if dialect is None:
                 result = workers_ai.render_text_generation(req, answer)
             else:
-                result = dialect.render(req, answer, RenderContext(self.state.ids, self.state.clock.now(), model.name))
+                result = dialect.render(req, answer, ctx)
             return JSONResponse(cloudflare_v4.success(result), headers=extra_headers)
 
         produce = lambda: answer_chat(req, fixture, self.state.settings.seed)  # noqa: E731
         return self._finish(ex, await self._through_gateway(ex, fixture, req.stream, produce, render))
+
+    def _stream(self, wire_format: str, req: ChatRequest, answer: Completion, ctx: RenderContext, fixture: Fixture | None, headers: dict[str, str]) -> Response:
+        plan = StreamPlan.of(fixture)
+        renderer = STREAMS[wire_format](req, answer, ctx, plan)
+        return event_stream(renderer, plan, self.state.clock, headers, fixture.name if fixture else "synth")
 
     def _native_request(self, model: Model, model_input: dict[str, Any]) -> dict[str, Any]:
         """A third-party model's input is its provider's own request body, checked as such."""

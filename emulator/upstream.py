@@ -54,6 +54,8 @@ def answer_chat(req: ChatRequest, fixture: Fixture | None, seed: int) -> Complet
     finish = "tool_calls" if tool_calls else "stop"
     if "text" in respond:
         text = respond["text"]
+    elif "chunks" in respond.get("stream", {}):
+        text = "".join(respond["stream"]["chunks"])
     elif "structured" in respond:
         text = json.dumps(respond["structured"], ensure_ascii=False)
     elif tool_calls:
@@ -83,7 +85,7 @@ def _tool_calls(req: ChatRequest, respond: dict[str, Any], synth: Synth) -> list
             ToolCall(id=call.get("id") or _tool_call_id(synth), name=call["name"], arguments=call.get("arguments", {}))
             for call in respond["tool_calls"]
         ]
-    if "text" in respond or "structured" in respond or not req.tools:
+    if "text" in respond or "structured" in respond or "chunks" in respond.get("stream", {}) or not req.tools:
         return []
     choice = req.tool_choice
     if choice.mode == "function":

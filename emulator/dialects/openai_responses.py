@@ -68,20 +68,24 @@ class OpenAIResponses(ChatDialect):
         )
 
     def render(self, req: ChatRequest, completion: Completion, ctx: RenderContext) -> dict[str, Any]:
-        body = req.body
         output = output_items(completion, ctx)
-        incomplete = completion.finish == "length"
-        return response_object(
-            body,
-            response_id=ctx.ids.response(),
-            created_at=int(ctx.now),
-            model=ctx.model,
-            status="incomplete" if incomplete else "completed",
-            output=output,
-            usage=usage(completion),
-            incomplete_details={"reason": "max_output_tokens"} if incomplete else None,
-            completed_at=None if incomplete else int(ctx.now),
-        )
+        return final_response(req, completion, ctx, ctx.ids.response(), output)
+
+
+def final_response(req: ChatRequest, completion: Completion, ctx: RenderContext, response_id: str, output: list[dict[str, Any]]) -> dict[str, Any]:
+    """The finished Response: the whole answer, or the last event of its stream."""
+    incomplete = completion.finish == "length"
+    return response_object(
+        req.body,
+        response_id=response_id,
+        created_at=int(ctx.now),
+        model=ctx.model,
+        status="incomplete" if incomplete else "completed",
+        output=output,
+        usage=usage(completion),
+        incomplete_details={"reason": "max_output_tokens"} if incomplete else None,
+        completed_at=None if incomplete else int(ctx.now),
+    )
 
 
 def tool_choice(value: Any) -> ToolChoice:

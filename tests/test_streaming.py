@@ -1,0 +1,260 @@
+"""Streaming in every dialect, through the official SDKs: the accumulated stream is the answer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import anthropic
+import httpx
+import openai
+import pytest
+
+from tests.streaming_support import (
+    CHAT_MODEL, CLAUDE, LLAMA, WEATHER_TOOL, add_fixture, anthropic_client, openai_client, payloads, reset, sse_events,
+)
+
+KINDS = ["text", "tool"]
+
+
+def chat_request(kind: str) -> dict[str, Any]:
+    body: dict[str, Any] = {"model": CHAT_MODEL, "messages": [{"role": "user", "content": f"Stream me a {kind} answer"}]}
+    if kind == "tool":
+        body["tools"] = [{"type": "function", "function": {"name": "get_weather", "parameters": WEATHER_TOOL}}]
+        body["tool_choice"] = "required"
+    return body
+
+
+def responses_request(kind: str) -> dict[str, Any]:
+    body: dict[str, Any] = {"model": CHAT_MODEL, "input": f"Stream me a {kind} answer"}
+    if kind == "tool":
+        body["tools"] = [{"type": "function", "name": "get_weather", "parameters": WEATHER_TOOL, "strict": False}]
+        body["tool_choice"] = "required"
+    return body
+
+
+def messages_request(kind: str) -> dict[str, Any]:
+    body: dict[str, Any] = {"model": CLAUDE, "max_tokens": 300, "messages": [{"role": "user", "content": f"Stream me a {kind} answer"}]}
+    if kind == "tool":
+        body["tools"] = [{"name": "get_weather", "description": "Weather by city", "input_schema": WEATHER_TOOL}]
+        body["tool_choice"] = {"type": "any"}
+    return body
+
+
+def tool_calls_of(message) -> list[tuple[str, str, str]]:
+    return [(c.id, c.function.name, c.function.arguments) for c in message.tool_calls or []]
+
+
+# --- Chat Completions ---------------------------------------------------------------------
+@pytest.mark.parametrize("kind", KINDS)
+def test_chat_stream_chunks_add_up_to_the_non_streamed_answer(emulator, kind):
+    client = openai_client(emulator)
+    whole = client.chat.completions.create(**chat_request(kind))
+    chunks = list(client.chat.completions.create(**chat_request(kind), stream=True, stream_options={"include_usage": True}))
+
+    with_choices = [c for c in chunks if c.choices]
+    roles = [c.choices[0].delta.role for c in with_choices]
+    assert roles[0] == "assistant" and not any(roles[1:])
+    text = "".join(c.choices[0].delta.content or "" for c in with_choices)
+    assert (text if kind == "text" else None) == whole.choices[0].message.content
+    calls: dict[int, list[str]] = {}
+    for chunk in with_choices:
+        for delta in chunk.choices[0].delta.tool_calls or []:
+            if delta.index not in calls:
+                calls[delta.index] = [delta.id, delta.function.name, ""]
+            else:
+                assert delta.id is None and delta.function.name is None
+            calls[delta.index][2] += delta.function.arguments or ""
+    assert [tuple(calls[i]) for i in sorted(calls)] == tool_calls_of(whole.choices[0].message)
+    finishes = [c.choices[0].finish_reason for c in with_choices if c.choices[0].finish_reason]
+    assert finishes == [whole.choices[0].finish_reason]
+    assert chunks[-1].choices == [] and chunks[-1].usage == whole.usage
+    assert all(c.usage is None for c in chunks[:-1])
+    assert {c.id for c in chunks} == {chunks[0].id}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_chat_stream_helper_final_completion_equals_the_non_streamed_answer(emulator, kind):
+    client = openai_client(emulator)
+    whole = client.chat.completions.create(**chat_request(kind))
+    with client.chat.completions.stream(**chat_request(kind), stream_options={"include_usage": True}) as stream:
+        final = stream.get_final_completion()
+    got, expected = final.choices[0], whole.choices[0]
+    assert got.message.role == expected.message.role == "assistant"
+    assert got.message.content == expected.message.content
+    assert tool_calls_of(got.message) == tool_calls_of(expected.message)
+    assert got.finish_reason == expected.finish_reason
+    assert final.usage == whole.usage
+    assert final.model == whole.model
+
+
+def test_chat_stream_without_include_usage_has_no_usage_chunk(emulator):
+    response, events = sse_events(emulator, "/ai/v1/chat/completions", {**chat_request("text"), "stream": True})
+    chunks = payloads(events)
+    assert events[-1] == (None, "[DONE]")
+    assert all(chunk["choices"] and "usage" not in chunk for chunk in chunks)
+
+
+def test_stream_is_event_stream_with_gateway_and_request_id_headers(emulator):
+    response, events = sse_events(emulator, "/ai/v1/chat/completions", {**chat_request("text"), "stream": True})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.headers["x-request-id"].startswith("req_")
+    assert response.headers["cf-aig-log-id"] and response.headers["cf-aig-step"] == "0"
+    assert "content-length" not in response.headers
+
+
+# --- Responses ----------------------------------------------------------------------------
+def comparable(response) -> dict[str, Any]:
+    """A Response without what differs between any two calls (ids, times)."""
+    data = response.model_dump()
+    for key in ("id", "created_at", "completed_at"):
+        data.pop(key)
+    for item in data["output"]:
+        item.pop("id")
+        item.pop("parsed_arguments", None)  # what the stream helper adds
+        for part in item.get("content", []):
+            part.pop("parsed", None)
+    return data
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_responses_stream_events_end_on_completed_with_the_non_streamed_response(emulator, kind):
+    client = openai_client(emulator)
+    whole = client.responses.create(**responses_request(kind))
+    events = list(client.responses.create(**responses_request(kind), stream=True))
+
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+    assert [e.type for e in events[:2]] == ["response.created", "response.in_progress"]
+    assert events[-1].type == "response.completed"
+    assert len({e.response.id for e in events if hasattr(e, "response")}) == 1
+    completed = events[-1].response
+    assert comparable(completed) == comparable(whole)
+    added = [e.item.id for e in events if e.type == "response.output_item.added"]
+    assert added == [e.item.id for e in events if e.type == "response.output_item.done"] == [i.id for i in completed.output]
+    if kind == "text":
+        assert "".join(e.delta for e in events if e.type == "response.output_text.delta") == whole.output_text
+    else:
+        arguments = "".join(e.delta for e in events if e.type == "response.function_call_arguments.delta")
+        assert arguments == whole.output[0].arguments
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_responses_stream_helper_final_response_equals_the_non_streamed_response(emulator, kind):
+    client = openai_client(emulator)
+    whole = client.responses.create(**responses_request(kind))
+    with client.responses.stream(**responses_request(kind)) as stream:
+        final = stream.get_final_response()
+    assert comparable(final) == comparable(whole)
+    assert final.output_text == whole.output_text
+
+
+# --- Anthropic Messages ---------------------------------------------------------------------
+@pytest.mark.parametrize("kind", KINDS)
+def test_messages_stream_final_message_equals_the_non_streamed_message(emulator, kind):
+    client = anthropic_client(emulator)
+    whole = client.messages.create(**messages_request(kind))
+    with client.messages.stream(**messages_request(kind)) as stream:
+        final = stream.get_final_message()
+    assert final.model_dump(exclude={"id"}) == whole.model_dump(exclude={"id"})
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_messages_text_stream_yields_the_non_streamed_text(emulator, kind):
+    client = anthropic_client(emulator)
+    whole = client.messages.create(**messages_request(kind))
+    with client.messages.stream(**messages_request(kind)) as stream:
+        pieces = list(stream.text_stream)
+    assert "".join(pieces) == "".join(b.text for b in whole.content if b.type == "text")
+    assert (len(pieces) > 1) == (kind == "text")
+
+
+def test_messages_stream_events_are_named_and_in_order(emulator):
+    _, events = sse_events(emulator, "/ai/v1/messages", {**messages_request("text"), "stream": True})
+    names = [name for name, _ in events]
+    assert all(name == json.loads(data)["type"] for name, data in events)
+    assert names[:3] == ["message_start", "content_block_start", "ping"]
+    assert names[-3:] == ["content_block_stop", "message_delta", "message_stop"]
+
+
+# --- ai/run -------------------------------------------------------------------------------
+RUN_FORMS = {
+    "envelope": lambda stream: ("/ai/run", {"model": LLAMA, "input": {"prompt": "Stream over ai/run", "stream": stream}}),
+    "legacy": lambda stream: (f"/ai/run/{LLAMA}", {"prompt": "Stream over ai/run", "stream": stream}),
+}
+
+
+@pytest.mark.parametrize("form", sorted(RUN_FORMS))
+def test_workers_ai_stream_frames_add_up_to_the_non_streamed_result(emulator, form):
+    path, body = RUN_FORMS[form](False)
+    headers = emulator.auth(**({"cf-aig-gateway-id": "default"} if form == "envelope" else {}))
+    whole = httpx.post(emulator.account_url + path, json=body, headers=headers).json()["result"]
+    path, body = RUN_FORMS[form](True)
+    with httpx.stream("POST", emulator.account_url + path, json=body, headers=headers) as response:
+        text = response.read().decode()
+    assert response.headers["content-type"].startswith("text/event-stream")
+    frames = [block[len("data: "):] for block in text.split("\n\n") if block]
+    assert frames[-1] == "[DONE]"
+    data = [json.loads(frame) for frame in frames[:-1]]
+    assert "".join(d["response"] for d in data) == whole["response"]
+    assert data[-1]["usage"] == whole["usage"]
+    assert not any("usage" in d for d in data[:-1])
+    assert not any("result" in d or "success" in d for d in data)
+
+
+def test_third_party_model_on_ai_run_streams_its_providers_own_events(emulator):
+    body = {"model": CLAUDE, "input": {"max_tokens": 100, "messages": [{"role": "user", "content": "Stream Claude via run"}]}}
+    whole = httpx.post(emulator.account_url + "/ai/run", json=body, headers=emulator.auth()).json()["result"]
+    body["input"]["stream"] = True
+    _, events = sse_events(emulator, "/ai/run", body)
+    assert events[0][0] == "message_start" and events[-1][0] == "message_stop"
+    text = "".join(p["delta"]["text"] for p in payloads(events) if p["type"] == "content_block_delta")
+    assert text == whole["content"][0]["text"]
+
+
+# --- chunking and delays from fixtures -----------------------------------------------------
+def test_fixture_chunks_by_characters(emulator):
+    reset(emulator)
+    add_fixture(emulator, {"match": {"content": "chunk by chars"}, "respond": {"text": "abcdefghij", "stream": {"chars": 4}}})
+    stream = openai_client(emulator).chat.completions.create(
+        model=CHAT_MODEL, messages=[{"role": "user", "content": "chunk by chars"}], stream=True
+    )
+    assert [c.choices[0].delta.content for c in stream if c.choices[0].delta.content] == ["abcd", "efgh", "ij"]
+
+
+def test_fixture_explicit_chunks_are_the_streamed_pieces_and_the_whole_text(emulator):
+    reset(emulator)
+    add_fixture(emulator, {"match": {"content": "explicit"}, "respond": {"stream": {"chunks": ["Hel", "lo, ", "world"]}}})
+    client = anthropic_client(emulator)
+    request = {"model": CLAUDE, "max_tokens": 50, "messages": [{"role": "user", "content": "explicit"}]}
+    with client.messages.stream(**request) as stream:
+        assert list(stream.text_stream) == ["Hel", "lo, ", "world"]
+    assert client.messages.create(**request).content[0].text == "Hello, world"
+
+
+def test_fixture_delays_pass_on_the_virtual_clock(emulator):
+    reset(emulator)
+    start = httpx.get(emulator.base_url + "/__emulator__/clock").json()["now"]
+    add_fixture(emulator, {
+        "match": {"content": "slow stream"},
+        "respond": {"text": "one two three", "stream": {"first_chunk_delay_ms": 1500, "chunk_delay_ms": 250}},
+    })
+    _, events = sse_events(emulator, "/ai/v1/chat/completions", {
+        "model": CHAT_MODEL, "stream": True, "messages": [{"role": "user", "content": "slow stream"}],
+    })
+    elapsed = httpx.get(emulator.base_url + "/__emulator__/clock").json()["now"] - start
+    assert elapsed == pytest.approx(1.5 + 0.25 * (len(events) - 1))
+
+
+@pytest.mark.parametrize("stream, complaint", [
+    ({"chars": 0}, "$.fixtures[0].respond.stream.chars"),
+    ({"chars": 3, "chunks": ["a"]}, "choose one chunking"),
+    ({"error_after": 1, "disconnect_after": 2}, "at most one fault"),
+    ({"chunks": ["a", "b"]}, "concatenate to respond.text"),
+    ({"retry_after": 1}, "retry_after"),
+])
+def test_bad_stream_fixture_is_refused_naming_the_field(emulator, stream, complaint):
+    reset(emulator)
+    added = httpx.post(emulator.base_url + "/__emulator__/fixtures", json={"respond": {"text": "abc", "stream": stream}})
+    assert added.status_code == 400
+    assert complaint in added.json()["error"]

@@ -115,7 +115,8 @@ async def _frames(renderer: StreamRenderer, plan: StreamPlan, clock: Clock, sour
         written += 1
         return frame
 
-    for frame in renderer.events():
+    frames = renderer.events()
+    while True:  # a fault is played before the next event is rendered, so it takes that event's place
         if plan.error_after == written:
             yield await paced(renderer.error_event())
             return
@@ -124,6 +125,9 @@ async def _frames(renderer: StreamRenderer, plan: StreamPlan, clock: Clock, sour
         if plan.disconnect_after == written:
             log.info("stream fault from %s: closing the connection after %d events", source, written)
             yield DISCONNECT
+            return
+        frame = next(frames, None)
+        if frame is None:
             return
         yield await paced(frame)
 

@@ -7,11 +7,13 @@ from typing import Any
 
 import anthropic
 import httpx
+import httpx2
 import openai
 import pytest
 
 from tests.streaming_support import (
     CHAT_MODEL, CLAUDE, LLAMA, WEATHER_TOOL, add_fixture, anthropic_client, openai_client, payloads, reset, sse_events,
+    still_answers,
 )
 
 KINDS = ["text", "tool"]
@@ -258,3 +260,99 @@ def test_bad_stream_fixture_is_refused_naming_the_field(emulator, stream, compla
     added = httpx.post(emulator.base_url + "/__emulator__/fixtures", json={"respond": {"text": "abc", "stream": stream}})
     assert added.status_code == 400
     assert complaint in added.json()["error"]
+
+
+# --- faults: what the SDK raises or yields, and the server answers afterwards ---------------
+def fault_fixture(emulator, fault: str, after: int = 3) -> None:
+    reset(emulator)
+    add_fixture(emulator, {"match": {"content": "fault"}, "respond": {"text": "one two three four five", "stream": {fault: after}}})
+
+
+def chat_stream(emulator):
+    return openai_client(emulator).chat.completions.create(model=CHAT_MODEL, messages=[{"role": "user", "content": "fault"}], stream=True)
+
+
+def responses_helper(emulator):
+    with openai_client(emulator).responses.stream(model=CHAT_MODEL, input="fault") as stream:
+        return stream.get_final_response()
+
+
+def messages_helper(emulator):
+    request = {"model": CLAUDE, "max_tokens": 50, "messages": [{"role": "user", "content": "fault"}]}
+    with anthropic_client(emulator).messages.stream(**request) as stream:
+        return stream.get_final_message()
+
+
+def test_chat_mid_stream_error_raises_api_error_after_the_first_chunks(emulator):
+    fault_fixture(emulator, "error_after")
+    received = []
+    with pytest.raises(openai.APIError, match="The server had an error"):
+        for chunk in chat_stream(emulator):
+            received.append(chunk.choices[0].delta.content)
+    assert received == ["", "one", " two"]
+    still_answers(emulator)
+
+
+def test_responses_mid_stream_error_is_a_failed_event_and_no_final_response(emulator):
+    fault_fixture(emulator, "error_after")
+    events = list(openai_client(emulator).responses.create(model=CHAT_MODEL, input="fault", stream=True))
+    assert events[-1].type == "response.failed"
+    assert events[-1].response.status == "failed" and events[-1].response.error.code == "server_error"
+    assert [e.sequence_number for e in events] == [0, 1, 2, 3]
+    with pytest.raises(RuntimeError, match="response.completed"):
+        responses_helper(emulator)
+    still_answers(emulator)
+
+
+def test_messages_mid_stream_error_raises_overloaded_status_error(emulator):
+    fault_fixture(emulator, "error_after")
+    with pytest.raises(anthropic.APIStatusError) as raised:
+        messages_helper(emulator)
+    assert raised.value.body["error"]["type"] == "overloaded_error"
+    still_answers(emulator)
+
+
+def test_workers_ai_mid_stream_error_is_an_errors_frame_then_the_end(emulator):
+    fault_fixture(emulator, "error_after", after=2)
+    _, events = sse_events(emulator, f"/ai/run/{LLAMA}", {"prompt": "fault", "stream": True})
+    data = payloads(events)
+    assert [d.get("response") for d in data[:2]] == ["one", " two"]
+    assert data[2]["errors"][0]["message"].startswith("AiError:") and len(data) == 3
+    still_answers(emulator)
+
+
+@pytest.mark.parametrize("client_call", [chat_stream, responses_helper, messages_helper], ids=["chat", "responses", "messages"])
+def test_malformed_chunk_makes_the_sdk_raise_a_json_error(emulator, client_call):
+    fault_fixture(emulator, "malformed_after")
+    with pytest.raises(json.JSONDecodeError):
+        result = client_call(emulator)
+        list(result) if isinstance(result, openai.Stream) else None
+    still_answers(emulator)
+
+
+@pytest.mark.parametrize("client_call, raised", [
+    (chat_stream, openai.APIConnectionError),
+    (responses_helper, openai.APIConnectionError),
+    (messages_helper, httpx2.RemoteProtocolError),  # the anthropic SDK does not wrap errors raised mid-stream
+], ids=["chat", "responses", "messages"])
+def test_disconnect_mid_stream_surfaces_as_a_truncated_body(emulator, client_call, raised):
+    fault_fixture(emulator, "disconnect_after")
+    with pytest.raises(raised) as caught:
+        result = client_call(emulator)
+        list(result) if isinstance(result, openai.Stream) else None
+    cause = caught.value if isinstance(caught.value, httpx2.RemoteProtocolError) else caught.value.__cause__
+    assert "incomplete chunked read" in str(cause)
+    still_answers(emulator)
+
+
+def test_client_leaving_mid_stream_leaves_no_traceback_and_the_server_keeps_serving(start):
+    private = start("--clock", "real")
+    add_fixture(private, {"match": {"content": "long"}, "respond": {"text": " ".join(["word"] * 50), "stream": {"chunk_delay_ms": 200}}})
+    body = {"model": CHAT_MODEL, "stream": True, "messages": [{"role": "user", "content": "long"}]}
+    with httpx.stream("POST", private.account_url + "/ai/v1/chat/completions", json=body, headers=private.auth(), timeout=5) as response:
+        first = next(response.iter_lines())
+    # 52 chunks 0.2 s apart take 10 s to produce: the first one arriving means chunks are flushed as made.
+    assert json.loads(first[len("data: "):])["choices"][0]["delta"]["role"] == "assistant"
+    still_answers(private)
+    log = private.stop()
+    assert "Traceback" not in log and "Task was destroyed" not in log, log

@@ -29,7 +29,6 @@ class OpenAIChatStream(StreamRenderer):
             "created": int(ctx.now),
             "model": ctx.model,
             "service_tier": "default",
-            "system_fingerprint": None,
         }
 
     def chunk(self, delta: dict[str, Any], finish: str | None = None) -> str:

@@ -131,6 +131,13 @@ def usage(completion: Completion) -> dict[str, Any]:
     }
 
 
+def echoed_tool(tool: dict[str, Any]) -> dict[str, Any]:
+    """A request tool as the Response echoes it: function tools with `description` and `strict` filled in."""
+    if tool.get("type") != "function":
+        return tool
+    return {"description": None, **tool, "strict": True if tool.get("strict") is None else tool["strict"]}
+
+
 def response_object(
     body: dict[str, Any],
     *,
@@ -146,7 +153,7 @@ def response_object(
 ) -> dict[str, Any]:
     """The Response object; request settings echo back as the real API does."""
     fmt = (body.get("text") or {}).get("format") or {"type": "text"}
-    return {
+    response = {
         "id": response_id,
         "object": "response",
         "created_at": created_at,
@@ -168,7 +175,7 @@ def response_object(
         "temperature": body.get("temperature") if body.get("temperature") is not None else 1.0,
         "text": {"format": fmt, "verbosity": "medium"},
         "tool_choice": body.get("tool_choice", "auto"),
-        "tools": body.get("tools", []),
+        "tools": [echoed_tool(t) for t in body.get("tools", [])],
         "top_logprobs": 0,
         "top_p": body.get("top_p") if body.get("top_p") is not None else 1.0,
         "truncation": body.get("truncation") or "disabled",
@@ -176,6 +183,10 @@ def response_object(
         "user": body.get("user"),
         "metadata": body.get("metadata") or {},
     }
+    for optional in ("user", "usage"):  # not nullable in the published schema: absent rather than null
+        if response[optional] is None:
+            del response[optional]
+    return response
 
 
 DIALECT = OpenAIResponses()

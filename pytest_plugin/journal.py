@@ -1,0 +1,137 @@
+"""What the emulator saw: journal entries read like the domain, and the failing-test report."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+MAX_BODY_CHARS = 600
+MAX_FIXTURE_LINES = 12
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the emulator received, as its journal recorded it."""
+
+    entry: dict[str, Any]
+
+    @property
+    def endpoint(self) -> str:
+        return self.entry.get("endpoint", "")
+
+    @property
+    def path(self) -> str:
+        return self.entry.get("path", "")
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """What the app sent, header names lower-cased."""
+        return self.entry.get("headers") or {}
+
+    @property
+    def body(self) -> Any:
+        """What the app sent, parsed from JSON (None when it was not JSON)."""
+        return self.entry.get("body")
+
+    @property
+    def model(self) -> str | None:
+        return self.entry.get("model")
+
+    @property
+    def gateway(self) -> str | None:
+        return self.entry.get("gateway")
+
+    @property
+    def fixture(self) -> str | None:
+        """Name of the fixture that answered, or None when the answer was synthesized."""
+        return self.entry.get("fixture")
+
+    @property
+    def status(self) -> int:
+        return self.entry.get("status", 0)
+
+    @property
+    def error(self) -> str | None:
+        return self.entry.get("error")
+
+    @property
+    def log_id(self) -> str | None:
+        return self.entry.get("log_id")
+
+    @property
+    def attempts(self) -> list[dict[str, Any]]:
+        """Each try against the upstream (retries and fallbacks); one when the journal lists none."""
+        recorded = self.entry.get("attempts")
+        if isinstance(recorded, list):
+            return recorded
+        return [{"status": self.status, "model": self.model}]
+
+    @property
+    def attempt_count(self) -> int:
+        return len(self.attempts)
+
+    @property
+    def cache_hit(self) -> bool:
+        cache = self.entry.get("cache")
+        status = cache.get("status") if isinstance(cache, dict) else self.entry.get("cache_status")
+        if isinstance(status, str):
+            return status.upper() == "HIT"
+        return self.entry.get("cached") is True
+
+    @property
+    def last_user_message(self) -> Any:
+        """Content of the last user message the app sent (chat, responses and messages bodies)."""
+        body = self.body if isinstance(self.body, dict) else {}
+        messages = body.get("messages")
+        if messages is None and isinstance(body.get("input"), list):
+            messages = body["input"]
+        if messages is None:
+            return body.get("input", body.get("prompt"))
+        for message in reversed(messages or []):
+            if isinstance(message, dict) and message.get("role") == "user":
+                return message.get("content")
+        return None
+
+    def __repr__(self) -> str:
+        return f"<RecordedRequest {self.entry.get('method', 'POST')} {self.path} -> {self.status}>"
+
+
+def describe_journal(entries: list[dict[str, Any]], base_url: str) -> str:
+    """The failing-test report: every request, the fixture that answered and why the others did not."""
+    if not entries:
+        return f"the emulator at {base_url} received no request during this test"
+    lines = [f"{len(entries)} request(s) to the emulator at {base_url} during this test:"]
+    for number, entry in enumerate(entries, 1):
+        lines.extend(_describe_entry(number, entry))
+    return "\n".join(lines)
+
+
+def _describe_entry(number: int, entry: dict[str, Any]) -> list[str]:
+    lines = [
+        f"#{number} {entry.get('method', 'POST')} {entry.get('path')} -> {entry.get('status')}",
+        f"   endpoint {entry.get('endpoint')}, model {entry.get('model')}, gateway {entry.get('gateway')}",
+    ]
+    attempts = entry.get("attempts")
+    if isinstance(attempts, list) and len(attempts) > 1:
+        lines.append(f"   attempts: {len(attempts)}: " + "; ".join(_short(a, 120) for a in attempts))
+    if entry.get("error"):
+        lines.append(f"   error: {entry['error']}")
+    lines.append(f"   sent: {_short(entry.get('body'), MAX_BODY_CHARS)}")
+    if entry.get("fixture"):
+        lines.append(f"   answered by fixture {entry['fixture']!r}")
+    elif entry.get("fixture_report"):
+        lines.append("   no fixture matched: the answer was synthesized")
+    report = entry.get("fixture_report") or []
+    if report:
+        lines.append("   fixtures considered:")
+        for item in report[:MAX_FIXTURE_LINES]:
+            lines.append(f"     {item.get('fixture')} ({item.get('source')}): {item.get('result')}")
+        if len(report) > MAX_FIXTURE_LINES:
+            lines.append(f"     ... and {len(report) - MAX_FIXTURE_LINES} more")
+    return lines
+
+
+def _short(value: Any, limit: int) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,148 @@
+"""The pytest plugin as a downstream project meets it: small projects run in a fresh pytest process."""
+
+from __future__ import annotations
+
+import os
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = Path(__file__).parent / "plugin_example" / "example_tests.py"
+
+
+@pytest.fixture
+def downstream(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
+    """Run pytest in a project that has only the package (no conftest, no ini of ours)."""
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
+    # Other installed plugins (hypothesis, faker: seconds to import) stay out; ours is loaded by
+    # its entry point name when the package is installed (as `dev.py test` does), else by module.
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    installed = entry_points(group="pytest11").select(name="ai_gateway_emulator")
+    plugin = "ai_gateway_emulator" if installed else "pytest_plugin.plugin"
+
+    def run(*args: str) -> pytest.RunResult:
+        return pytester.runpytest_subprocess("-p", plugin, "-p", "no:cacheprovider", *args)
+
+    return pytester, run
+
+
+def test_readme_example_passes_with_sdk_raw_http_own_fixture_and_isolation(downstream):
+    pytester, run = downstream
+    pytester.makepyfile(test_example=EXAMPLE.read_text())
+    run().assert_outcomes(passed=4)
+
+
+def test_failing_test_report_shows_what_the_emulator_saw(downstream):
+    pytester, run = downstream
+    pytester.makepyfile(
+        test_report="""
+        import sys
+        import urllib.request, json
+
+        def test_plugin_stays_idle_until_a_test_asks_for_it():
+            assert not {"pytest_plugin.ai_gateway", "openai", "anthropic", "cloudflare", "starlette"} & set(sys.modules)
+
+        def test_app_expected_another_answer(ai_gateway):
+            ai_gateway.add_fixture(name="pinger", match={"content": "ping"}, respond={"text": "pong"})
+            request = urllib.request.Request(
+                ai_gateway.openai_base_url + "/chat/completions",
+                data=json.dumps({"model": "openai/gpt-4.1", "messages": [{"role": "user", "content": "pang"}]}).encode(),
+                headers={"Authorization": "Bearer " + ai_gateway.api_token, "Content-Type": "application/json"},
+            )
+            answer = json.load(urllib.request.urlopen(request))
+            assert answer["choices"][0]["message"]["content"] == "pong"
+        """
+    )
+    result = run()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([
+        "*- ai gateway journal -*",
+        "1 request(s) to the emulator at http://127.0.0.1:*",
+        "#1 POST /client/v4/accounts/*/ai/v1/chat/completions -> 200",
+        '*sent: {"model": "openai/gpt-4.1", "messages": [[]{"role": "user", "content": "pang"}]}',
+        "*no fixture matched: the answer was synthesized",
+        "*pinger (runtime#1): last user message does not match equals 'ping'",
+    ])
+
+
+def test_keep_state_marker_shares_state_in_a_class_and_fixture_marker_loads_files(downstream):
+    pytester, run = downstream
+    pytester.makefile(".yaml", answers="fixtures:\n  - name: canned\n    match: {content: ping}\n    respond: {text: pong}\n")
+    pytester.makepyfile(
+        test_state="""
+        import httpx
+        import pytest
+
+        def ask(ai_gateway, text):
+            body = {"model": "openai/gpt-4.1", "messages": [{"role": "user", "content": text}]}
+            answer = httpx.post(ai_gateway.openai_base_url + "/chat/completions", json=body, headers=ai_gateway.auth_headers())
+            return answer.json()["choices"][0]["message"]["content"]
+
+        @pytest.mark.ai_gateway_fixtures("answers.yaml")
+        def test_marker_loads_fixture_file(ai_gateway):
+            assert ask(ai_gateway, "ping") == "pong"
+
+        def test_fixture_files_are_gone_in_the_next_test(ai_gateway):
+            assert ask(ai_gateway, "ping") != "pong"
+            assert len(ai_gateway.journal()) == 1
+
+        @pytest.mark.ai_gateway_keep_state
+        class TestConversation:
+            def test_first_starts_fresh(self, ai_gateway):
+                assert ai_gateway.journal() == []
+                ai_gateway.add_fixture(match={"content": "again"}, respond={"text": "kept"})
+                type(self).moved_to = ai_gateway.advance_clock(60)
+
+            def test_second_sees_the_first(self, ai_gateway):
+                assert ask(ai_gateway, "again") == "kept"
+                assert ai_gateway.now >= self.moved_to
+        """
+    )
+    run("-v").assert_outcomes(passed=4)
+
+
+def test_contract_mode_skips_tests_that_need_the_control_api(downstream):
+    pytester, run = downstream
+    pytester.makepyfile(
+        test_contract="""
+        import pytest
+
+        def test_urls_follow_the_given_server(ai_gateway):
+            assert ai_gateway.contract_mode
+            assert ai_gateway.openai_base_url == "http://127.0.0.1:9/client/v4/accounts/acct/ai/v1"
+
+        def test_adding_a_fixture_needs_the_emulator(ai_gateway):
+            ai_gateway.add_fixture(match={"content": "x"}, respond={"text": "y"})
+
+        @pytest.mark.ai_gateway_emulator_only
+        def test_marked_emulator_only(ai_gateway):
+            raise AssertionError("must not run in contract mode")
+        """
+    )
+    result = run("--ai-gateway-url", "http://127.0.0.1:9", "--ai-gateway-account-id", "acct", "-rs")
+    result.assert_outcomes(passed=1, skipped=2)
+    result.stdout.fnmatch_lines(["*add_fixture() needs the emulator's control API*"])
+
+
+def test_each_xdist_worker_gets_its_own_emulator(downstream):
+    pytester, run = downstream
+    pytester.makepyfile(
+        test_workers="""
+        import os
+        import pytest
+
+        @pytest.mark.parametrize("n", range(4))
+        def test_records_worker_and_server(n, ai_gateway, request):
+            line = f"{os.environ['PYTEST_XDIST_WORKER']} {ai_gateway.base_url}\\n"
+            with open(request.config.rootpath / "servers.txt", "a") as out:
+                out.write(line)
+        """
+    )
+    run("-p", "xdist", "-n", "2").assert_outcomes(passed=4)
+    servers = dict(line.split() for line in (pytester.path / "servers.txt").read_text().splitlines())
+    assert sorted(servers) == ["gw0", "gw1"]
+    assert len(set(servers.values())) == 2

@@ -146,3 +146,9 @@ def test_each_xdist_worker_gets_its_own_emulator(downstream):
     servers = dict(line.split() for line in (pytester.path / "servers.txt").read_text().splitlines())
     assert sorted(servers) == ["gw0", "gw1"]
     assert len(set(servers.values())) == 2
+
+
+def test_docs_show_the_example_the_suite_runs():
+    example = EXAMPLE.read_text()
+    code = example[example.index("import httpx"):]
+    assert f"```python\n{code}```" in (ROOT / "docs" / "pytest-plugin.md").read_text()

@@ -61,23 +61,21 @@ class RecordedRequest:
 
     @property
     def attempts(self) -> list[dict[str, Any]]:
-        """Each try against the upstream (retries and fallbacks); one when the journal lists none."""
-        recorded = self.entry.get("attempts")
-        if isinstance(recorded, list):
-            return recorded
-        return [{"status": self.status, "model": self.model}]
+        """Each try against the upstream (retries included); none for a cache hit or a refused request."""
+        return self.entry.get("attempts") or []
 
     @property
     def attempt_count(self) -> int:
         return len(self.attempts)
 
     @property
+    def cache_status(self) -> str | None:
+        """HIT, MISS, or None when caching did not apply."""
+        return self.entry.get("cache_status")
+
+    @property
     def cache_hit(self) -> bool:
-        cache = self.entry.get("cache")
-        status = cache.get("status") if isinstance(cache, dict) else self.entry.get("cache_status")
-        if isinstance(status, str):
-            return status.upper() == "HIT"
-        return self.entry.get("cached") is True
+        return self.cache_status == "HIT"
 
     @property
     def last_user_message(self) -> Any:
@@ -110,11 +108,12 @@ def describe_journal(entries: list[dict[str, Any]], base_url: str) -> str:
 def _describe_entry(number: int, entry: dict[str, Any]) -> list[str]:
     lines = [
         f"#{number} {entry.get('method', 'POST')} {entry.get('path')} -> {entry.get('status')}",
-        f"   endpoint {entry.get('endpoint')}, model {entry.get('model')}, gateway {entry.get('gateway')}",
+        f"   endpoint {entry.get('endpoint')}, model {entry.get('model')}, gateway {entry.get('gateway')}"
+        + (f", cache {entry['cache_status']}" if entry.get("cache_status") else ""),
     ]
     attempts = entry.get("attempts")
     if isinstance(attempts, list) and len(attempts) > 1:
-        lines.append(f"   attempts: {len(attempts)}: " + "; ".join(_short(a, 120) for a in attempts))
+        lines.append("   attempts: " + "; ".join(f"#{a.get('attempt')} {a.get('outcome')} {a.get('status')}" for a in attempts))
     if entry.get("error"):
         lines.append(f"   error: {entry['error']}")
     lines.append(f"   sent: {_short(entry.get('body'), MAX_BODY_CHARS)}")

@@ -74,6 +74,7 @@ ENV_VARS: dict[str, Any] = {
     "host": str,
     "port": int,
     "fixture_dirs": _paths,
+    "builtin_fixtures": _bool,
     "seed": int,
     "config_file": Path,
     "workers_ai_gateway": str,

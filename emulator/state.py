@@ -30,16 +30,19 @@ class EmulatorState:
         self.rate_limits = RateLimiter(self.clock)
         self.logs = LogStore(settings.log_max_entries)
         self.loaded_files: list[Path] = []
-        directories = ([FIXTURES_DIR] if settings.builtin_fixtures else []) + list(settings.fixture_dirs)
-        for directory in directories:
+        # The built-in model catalog always loads; --no-builtin-fixtures drops only the built-in answers.
+        for path in fixture_files(FIXTURES_DIR):
+            self.load_file(path, answers=settings.builtin_fixtures)
+        for directory in settings.fixture_dirs:
             for path in fixture_files(Path(directory)):
                 self.load_file(path)
 
-    def load_file(self, path: Path) -> None:
+    def load_file(self, path: Path, answers: bool = True) -> None:
         data = parse_fixture_file(path)
         for entry in data.get("models", []):
             self.catalog.add(model_from_entry(entry))
-        self.fixtures.add_file_fixtures(data.get("fixtures", []), str(path))
+        if answers:
+            self.fixtures.add_file_fixtures(data.get("fixtures", []), str(path))
         self.loaded_files.append(path)
 
     def reset(self) -> None:

@@ -24,6 +24,7 @@ class RunningEmulator:
     base_url: str
     account_id: str = ACCOUNT_ID
     api_token: str = TOKEN
+    banner: str = ""  # what the server printed on start
 
     @property
     def account_url(self) -> str:
@@ -69,7 +70,11 @@ def start_emulator(*args: str, env: dict[str, str] | None = None, timeout: float
             raise RuntimeError(f"emulator exited ({process.wait()}): {err}")
         match = _LISTENING.search(line)
         if match:
-            running = RunningEmulator(process, match.group(1))
+            banner = line
+            while line.strip():  # the banner ends with a blank line
+                line = process.stdout.readline()
+                banner += line
+            running = RunningEmulator(process, match.group(1), banner=banner)
             _wait_ready(running, deadline)
             return running
     process.kill()

@@ -1,0 +1,63 @@
+"""Same request, same answer across processes; another seed, another answer; one token count in every dialect."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.server import start_emulator
+
+QUESTION = [{"role": "user", "content": "Describe determinism in two sentences."}]
+
+
+@pytest.fixture(scope="module")
+def servers():
+    """Two fresh processes with the default seed and one with --seed 7."""
+    started = [start_emulator(), start_emulator(), start_emulator("--seed", "7")]
+    yield started
+    for running in started:
+        running.stop()
+
+
+def answers(running) -> dict:
+    with httpx.Client(base_url=running.account_url, headers=running.auth()) as http:
+        chat = http.post("/ai/v1/chat/completions", json={"model": "openai/gpt-4.1", "messages": QUESTION}).json()
+        tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {"n": {"type": "integer"}}}}}
+        forced = http.post(
+            "/ai/v1/chat/completions", json={"model": "openai/gpt-4.1", "messages": QUESTION, "tools": [tool], "tool_choice": "required"}
+        ).json()
+        run = http.post("/ai/run/@cf/baai/bge-small-en-v1.5", json={"text": "determinism"}).json()
+    return {
+        "text": chat["choices"][0]["message"]["content"],
+        "arguments": forced["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"],
+        "embedding": run["result"]["data"][0][:8],
+    }
+
+
+def test_same_request_gets_the_same_answer_in_separate_processes(servers):
+    first, second, _ = servers
+    assert answers(first) == answers(second)
+
+
+def test_another_seed_gives_another_answer(servers):
+    first, _, seeded = servers
+    a, b = answers(first), answers(seeded)
+    assert a["text"] != b["text"]
+    assert a["embedding"] != b["embedding"]
+
+
+def test_token_counts_are_the_same_for_the_same_text_in_every_dialect(http, add_fixture):
+    answer = "Tokens are counted the same way, everywhere: 42 times."
+    add_fixture({"match": {"content": "count tokens"}, "respond": {"text": answer}})
+    chat = http.post("/ai/v1/chat/completions", json={"model": "openai/gpt-4.1", "messages": [{"role": "user", "content": "count tokens"}]}).json()
+    responses = http.post("/ai/v1/responses", json={"model": "openai/gpt-4.1", "input": "count tokens"}).json()
+    messages = http.post(
+        "/ai/v1/messages", json={"model": "openai/gpt-4.1", "max_tokens": 100, "messages": [{"role": "user", "content": "count tokens"}]}
+    ).json()
+    assert chat["choices"][0]["message"]["content"] == answer
+    counts = {
+        (chat["usage"]["prompt_tokens"], chat["usage"]["completion_tokens"]),
+        (responses["usage"]["input_tokens"], responses["usage"]["output_tokens"]),
+        (messages["usage"]["input_tokens"], messages["usage"]["output_tokens"]),
+    }
+    assert counts == {(2, 12)}

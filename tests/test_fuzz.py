@@ -13,12 +13,10 @@ ENDPOINTS = {
     "chat": ("/ai/v1/chat/completions", "openai"),
     "responses": ("/ai/v1/responses", "openai"),
     "messages": ("/ai/v1/messages", "anthropic"),
-    "messages-doubled-v1": ("/ai/v1/v1/messages", "anthropic"),
     "run": ("/ai/run", "v4"),
     "run-llama": ("/ai/run/@cf/meta/llama-3.1-8b-instruct", "v4"),
     "run-whisper": ("/ai/run/@cf/openai/whisper", "v4"),
     "run-flux": ("/ai/run/@cf/black-forest-labs/flux-1-schnell", "v4"),
-    "run-embeddings": ("/ai/run/@cf/baai/bge-m3", "v4"),
 }
 
 scalars = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | st.text(max_size=20)
@@ -78,7 +76,7 @@ def client(emulator):
         yield http
 
 
-FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+FUZZ = settings(max_examples=70, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 
 
 @pytest.mark.parametrize("endpoint", sorted(ENDPOINTS))
@@ -97,7 +95,7 @@ def test_arbitrary_json_never_gets_a_5xx(client, endpoint):
 def test_arbitrary_bytes_never_get_a_5xx(client, endpoint):
     path, dialect = ENDPOINTS[endpoint]
 
-    @settings(FUZZ, max_examples=30)
+    @settings(FUZZ, max_examples=20)
     @given(raw=st.binary(max_size=64), content_type=st.sampled_from(["application/json", "text/plain", "application/octet-stream"]))
     def check(raw, content_type):
         assert_error_in_dialect(client.post(path, content=raw, headers={"content-type": content_type}), dialect)

@@ -21,6 +21,8 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ai-gateway-emulator",
         description="Offline, deterministic emulator of Cloudflare AI Gateway and its AI REST API.",
+        epilog="Without a command, `serve` runs. See `ai-gateway-emulator serve --help` for every option "
+               "and its environment variable.",
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command")
@@ -42,7 +44,8 @@ def add_serve_options(p: argparse.ArgumentParser) -> None:
         help=f"extra fixture directory, loaded after the built-in fixtures; repeat for more {env('fixture_dirs')} (os.pathsep-separated)",
     )
     p.add_argument("--no-builtin-fixtures", dest="builtin_fixtures", action="store_const", const=False, default=None,
-                   help="do not load the built-in fixtures (the model catalog still loads from them unless --fixtures provides one)")
+                   help="do not answer from the built-in example fixtures (the built-in model catalog still loads) "
+                        f"{env('builtin_fixtures')}=false")
     p.add_argument("--seed", type=int, default=None, help=f"seed of synthesized answers and ids; default 0 {env('seed')}")
     p.add_argument("--config", dest="config_file", type=Path, default=None, metavar="FILE",
                    help=f"config file (JSON or YAML): accepted tokens and accounts, gateways, settings {env('config_file')}")

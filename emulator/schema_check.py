@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
+import fastjsonschema
 import jsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
@@ -57,13 +58,48 @@ def type_name(value: Any) -> str:
     return "object"
 
 
+# Keywords whose 2020-12 meaning fastjsonschema (drafts 4 to 7) does not implement: a schema
+# using any of them is only ever checked by jsonschema.
+_NOT_FAST = {"prefixItems", "unevaluatedProperties", "unevaluatedItems", "dependentRequired", "dependentSchemas",
+             "$dynamicRef", "$dynamicAnchor", "$anchor", "$recursiveRef", "contentSchema"}
+_COMPILE_AFTER = 8  # checks before compiling: files checked once at start-up never pay the compile
+
+
+def fast_checkable(node: Any) -> bool:
+    """True if fastjsonschema reads this schema as Draft 2020-12 does."""
+    if isinstance(node, list):
+        return all(fast_checkable(item) for item in node)
+    if not isinstance(node, dict):
+        return True
+    if _NOT_FAST & node.keys() or isinstance(node.get("items"), list):
+        return False
+    if "$ref" in node and node.keys() - {"$ref", "description", "title", "$comment", "examples", "default"}:
+        return False  # draft 7 ignores a $ref's siblings; 2020-12 applies them
+    return all(fast_checkable(v) for k, v in node.items() if k not in ("enum", "const", "examples", "default"))
+
+
 class SchemaValidator:
+    """Validate fast, explain slow: a compiled fastjsonschema check answers "valid" on the hot
+    path; jsonschema, the reference, decides every body the fast check rejects and explains it."""
+
     def __init__(self, name: str, schema: dict[str, Any]) -> None:
         self.name = name
         self.schema = schema
         self._validator = Draft202012Validator(schema, format_checker=None)
+        self._fast: Callable[[Any], Any] | None = None
+        self._uses = 0 if fast_checkable(schema) else None
 
     def is_valid(self, data: Any) -> bool:
+        if self._fast is None and self._uses is not None:
+            self._uses += 1
+            if self._uses > _COMPILE_AFTER:
+                self._fast = fastjsonschema.compile(self.schema, use_default=False, use_formats=False)
+        if self._fast is not None:
+            try:
+                self._fast(data)
+                return True
+            except fastjsonschema.JsonSchemaException:
+                pass
         return self._validator.is_valid(data)
 
     def best_error(self, data: Any) -> ValidationError | None:

@@ -15,6 +15,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 
+from emulator.urls import AccountUrls
 from pytest_plugin.journal import RecordedRequest
 from pytest_plugin.server import EmulatorProcess
 
@@ -26,7 +27,7 @@ CLOUDFLARE_GATEWAY_URL = "https://gateway.ai.cloudflare.com"
 FIXTURE_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-class AiGateway:
+class AiGateway(AccountUrls):
     def __init__(
         self,
         base_url: str,
@@ -47,22 +48,6 @@ class AiGateway:
     def contract_mode(self) -> bool:
         """True when the tests run against a server this plugin did not start (--ai-gateway-url)."""
         return self._process is None
-
-    @property
-    def account_url(self) -> str:
-        return f"{self.base_url}/client/v4/accounts/{self.account_id}"
-
-    @property
-    def openai_base_url(self) -> str:
-        return f"{self.account_url}/ai/v1"
-
-    @property
-    def anthropic_base_url(self) -> str:
-        return f"{self.account_url}/ai"
-
-    @property
-    def cloudflare_base_url(self) -> str:
-        return f"{self.base_url}/client/v4"
 
     @property
     def gateway_base_url(self) -> str:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from emulator.urls import AccountUrls
+
 ROOT = Path(__file__).resolve().parent.parent
 _LISTENING = re.compile(r"listening on (http://[^\s]+)")
 ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
@@ -19,28 +21,12 @@ TOKEN = "test-token"
 
 
 @dataclass
-class RunningEmulator:
+class RunningEmulator(AccountUrls):
     process: subprocess.Popen
     base_url: str
     account_id: str = ACCOUNT_ID
     api_token: str = TOKEN
     banner: str = ""  # what the server printed on start
-
-    @property
-    def account_url(self) -> str:
-        return f"{self.base_url}/client/v4/accounts/{self.account_id}"
-
-    @property
-    def openai_base_url(self) -> str:
-        return f"{self.account_url}/ai/v1"
-
-    @property
-    def anthropic_base_url(self) -> str:
-        return f"{self.account_url}/ai"
-
-    @property
-    def cloudflare_base_url(self) -> str:
-        return f"{self.base_url}/client/v4"
 
     def auth(self, **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_token}", **extra}

@@ -30,10 +30,10 @@ def downstream(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
     return pytester, run
 
 
-def test_readme_example_passes_with_sdk_raw_http_own_fixture_and_isolation(downstream):
+def test_readme_example_passes_with_sdk_raw_http_own_fixture_isolation_cache_and_retries(downstream):
     pytester, run = downstream
     pytester.makepyfile(test_example=EXAMPLE.read_text())
-    run().assert_outcomes(passed=4)
+    run().assert_outcomes(passed=6)
 
 
 def test_failing_test_report_shows_what_the_emulator_saw(downstream):

@@ -49,3 +49,29 @@ def test_provider_outage_reaches_the_app_as_an_sdk_error(openai_client):
         openai_client.chat.completions.create(
             model="openai/gpt-4.1", messages=[{"role": "user", "content": "simulate an outage"}]
         )
+
+
+def test_gateway_cache_answers_the_repeat_until_the_ttl_passes(openai_client, ai_gateway):
+    def ask():
+        openai_client.chat.completions.create(
+            model="openai/gpt-4.1", messages=[{"role": "user", "content": "Hello!"}],
+            extra_headers={"cf-aig-cache-ttl": "3600"},
+        )
+        return ai_gateway.last_request.cache_status
+
+    assert [ask(), ask()] == ["MISS", "HIT"]
+    assert [log["cached"] for log in ai_gateway.logs()] == [True, False]  # newest first
+    ai_gateway.advance_clock(3601)  # virtual time: nothing sleeps
+    assert ask() == "MISS"
+
+
+def test_gateway_retries_a_flaky_provider(openai_client, ai_gateway):
+    ai_gateway.add_fixture(
+        match={"content": "flaky"}, respond={"attempts": [{"error": {"status": 503}}], "text": "ok"}
+    )
+    answer = openai_client.chat.completions.create(
+        model="openai/gpt-4.1", messages=[{"role": "user", "content": "flaky"}],
+        extra_headers={"cf-aig-max-attempts": "3"},
+    )
+    assert answer.choices[0].message.content == "ok"
+    assert [attempt["status"] for attempt in ai_gateway.last_request.attempts] == [503, 200]

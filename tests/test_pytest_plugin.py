@@ -69,9 +69,12 @@ def test_failing_test_report_shows_what_the_emulator_saw(downstream):
     ])
 
 
-def test_keep_state_marker_shares_state_in_a_class_and_fixture_marker_loads_files(downstream):
+def test_markers_for_fixture_files_and_shared_state_and_ini_fixture_directories(downstream):
     pytester, run = downstream
     pytester.makefile(".yaml", answers="fixtures:\n  - name: canned\n    match: {content: ping}\n    respond: {text: pong}\n")
+    pytester.mkdir("more")
+    (pytester.path / "more" / "extra.yaml").write_text("fixtures:\n  - match: {content: extra}\n    respond: {text: from ini}\n")
+    pytester.makeini("[pytest]\nai_gateway_fixtures = more\n")
     pytester.makepyfile(
         test_state="""
         import httpx
@@ -90,6 +93,9 @@ def test_keep_state_marker_shares_state_in_a_class_and_fixture_marker_loads_file
             assert ask(ai_gateway, "ping") != "pong"
             assert len(ai_gateway.journal()) == 1
 
+        def test_ini_fixture_directory_loads_at_start(ai_gateway):
+            assert ask(ai_gateway, "extra") == "from ini"
+
         @pytest.mark.ai_gateway_keep_state
         class TestConversation:
             def test_first_starts_fresh(self, ai_gateway):
@@ -102,7 +108,7 @@ def test_keep_state_marker_shares_state_in_a_class_and_fixture_marker_loads_file
                 assert ai_gateway.now >= self.moved_to
         """
     )
-    run("-v").assert_outcomes(passed=4)
+    run("-v").assert_outcomes(passed=5)
 
 
 def test_contract_mode_skips_tests_that_need_the_control_api(downstream):

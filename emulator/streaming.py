@@ -106,32 +106,37 @@ class EventStreamResponse(StreamingResponse):
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-async def _frames(renderer: StreamRenderer, plan: StreamPlan, clock: Clock, source: str) -> AsyncIterator[Any]:
-    written = 0
-
-    async def paced(frame: str) -> str:
-        nonlocal written
-        await clock.sleep((plan.first_chunk_delay_ms if written == 0 else plan.chunk_delay_ms) / 1000)
-        written += 1
-        return frame
-
+def transcript(renderer: StreamRenderer, plan: StreamPlan) -> list[Any]:
+    """Every frame the stream writes, in order, with the fixture's fault played in place of the
+    event it replaces (so Responses sequence numbers stay consecutive); DISCONNECT ends it early."""
+    written: list[Any] = []
     frames = renderer.events()
-    while True:  # a fault is played before the next event is rendered, so it takes that event's place
-        if plan.error_after == written:
-            yield await paced(renderer.error_event())
-            return
-        if plan.malformed_after == written:
-            yield await paced(renderer.malformed_event())
-        if plan.disconnect_after == written:
-            log.info("stream fault from %s: closing the connection after %d events", source, written)
-            yield DISCONNECT
-            return
+    while True:
+        if plan.error_after == len(written):
+            return written + [renderer.error_event()]
+        if plan.malformed_after == len(written):
+            written.append(renderer.malformed_event())
+        if plan.disconnect_after == len(written):
+            return written + [DISCONNECT]
         frame = next(frames, None)
         if frame is None:
-            return
-        yield await paced(frame)
+            return written
+        written.append(frame)
+
+
+async def _paced(frames: list[Any], plan: StreamPlan, clock: Clock, source: str) -> AsyncIterator[Any]:
+    for index, frame in enumerate(frames):
+        if frame is DISCONNECT:
+            log.info("stream fault from %s: closing the connection after %d events", source, index)
+        else:
+            await clock.sleep((plan.first_chunk_delay_ms if index == 0 else plan.chunk_delay_ms) / 1000)
+        yield frame
 
 
 def event_stream(renderer: StreamRenderer, plan: StreamPlan, clock: Clock, headers: dict[str, str], source: str = "synth") -> EventStreamResponse:
-    """A `text/event-stream` response that writes the renderer's events one by one."""
-    return EventStreamResponse(_frames(renderer, plan, clock, source), headers=headers)
+    """A `text/event-stream` response that writes the renderer's events one by one. Its `body`
+    is the whole transcript, for the gateway's logs (the frames themselves are cheap to render)."""
+    frames = transcript(renderer, plan)
+    response = EventStreamResponse(_paced(frames, plan, clock, source), headers=headers)
+    response.body = "".join(f for f in frames if f is not DISCONNECT).encode("utf-8")
+    return response

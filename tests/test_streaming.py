@@ -356,3 +356,39 @@ def test_client_leaving_mid_stream_leaves_no_traceback_and_the_server_keeps_serv
     still_answers(private)
     log = private.stop()
     assert "Traceback" not in log and "Task was destroyed" not in log, log
+
+
+def test_text_and_two_tool_calls_stream_as_separate_blocks_and_indexes(emulator):
+    reset(emulator)
+    add_fixture(emulator, {"match": {"content": "text and tools"}, "respond": {
+        "text": "Checking both cities.",
+        "tool_calls": [{"name": "get_weather", "arguments": {"city": "Paris", "days": 2}}, {"name": "get_weather", "arguments": {"city": "Rome", "days": 1}}],
+    }})
+    chat = {**chat_request("tool"), "messages": [{"role": "user", "content": "text and tools"}], "tool_choice": "auto"}
+    openai_sdk = openai_client(emulator)
+    whole = openai_sdk.chat.completions.create(**chat)
+    with openai_sdk.chat.completions.stream(**chat) as stream:
+        final = stream.get_final_completion()
+    assert final.choices[0].message.content == whole.choices[0].message.content == "Checking both cities."
+    assert tool_calls_of(final.choices[0].message) == tool_calls_of(whole.choices[0].message)
+    assert len(tool_calls_of(final.choices[0].message)) == 2
+
+    messages = {**messages_request("tool"), "messages": [{"role": "user", "content": "text and tools"}], "tool_choice": {"type": "auto"}}
+    anthropic_sdk = anthropic_client(emulator)
+    whole_message = anthropic_sdk.messages.create(**messages)
+    with anthropic_sdk.messages.stream(**messages) as stream:
+        final_message = stream.get_final_message()
+    assert [b.type for b in final_message.content] == ["text", "tool_use", "tool_use"]
+    assert final_message.model_dump(exclude={"id"}) == whole_message.model_dump(exclude={"id"})
+
+
+def test_gateway_log_of_a_streamed_request_holds_the_event_stream_and_its_tokens(emulator):
+    reset(emulator)
+    response, events = sse_events(emulator, "/ai/v1/chat/completions", {**chat_request("text"), "stream": True, "stream_options": {"include_usage": True}})
+    logs = f"{emulator.account_url}/ai-gateway/gateways/default/logs/{response.headers['cf-aig-log-id']}"
+    entry = httpx.get(logs, headers=emulator.auth()).json()["result"]
+    usage = payloads(events)[-1]["usage"]
+    assert (entry["tokens_in"], entry["tokens_out"]) == (usage["prompt_tokens"], usage["completion_tokens"])
+    assert entry["response_content_type"].startswith("text/event-stream")
+    body = httpx.get(logs + "/response", headers=emulator.auth()).json()["result"]
+    assert body.endswith("data: [DONE]\n\n") and entry["response_size"] == len(body.encode())

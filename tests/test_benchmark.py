@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 FIGURES = [
     "Start-up to first answered request",
-    "pytest plugin overhead",
+    "pytest session of one trivial test",
     "Load generator ceiling",
     "Chat completion, synthesized (cache miss)",
     "Chat completion, fixture-answered",

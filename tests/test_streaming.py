@@ -392,3 +392,17 @@ def test_gateway_log_of_a_streamed_request_holds_the_event_stream_and_its_tokens
     assert entry["response_content_type"].startswith("text/event-stream")
     body = httpx.get(logs + "/response", headers=emulator.auth()).json()["result"]
     assert body.endswith("data: [DONE]\n\n") and entry["response_size"] == len(body.encode())
+
+
+def test_responses_cut_by_max_output_tokens_ends_on_incomplete_which_the_stream_helper_rejects(emulator):
+    # The real API ends such a stream on response.incomplete; openai 3.54's helper then raises
+    # (openai/openai-python PR #3538 proposes accepting it), so the emulator must make it raise too.
+    client = openai_client(emulator)
+    request = {"model": CHAT_MODEL, "input": "cut short please", "max_output_tokens": 16}
+    whole = client.responses.create(**request)
+    events = list(client.responses.create(**request, stream=True))
+    assert whole.status == "incomplete" and events[-1].type == "response.incomplete"
+    assert comparable(events[-1].response) == comparable(whole)
+    with pytest.raises(RuntimeError, match="response.completed"):
+        with client.responses.stream(**request) as stream:
+            stream.get_final_response()

@@ -88,6 +88,7 @@ def test_every_chat_chunk_is_a_create_chat_completion_stream_response(emulator, 
 
 RESPONSES_BODIES = {
     "text": {"input": "Schema check, text"},
+    "incomplete": {"input": "Schema check, cut short", "max_output_tokens": 16},
     "tool": {"input": "Schema check, tool", "tools": [{"type": "function", "name": "get_weather", "parameters": WEATHER_TOOL}], "tool_choice": "required"},
 }
 
@@ -95,6 +96,7 @@ RESPONSES_BODIES = {
 @pytest.mark.parametrize("kind", sorted(RESPONSES_BODIES))
 def test_every_responses_event_is_a_response_stream_event(emulator, openai_schemas, kind):
     _, events = sse_events(emulator, "/ai/v1/responses", {"model": CHAT_MODEL, "stream": True, **RESPONSES_BODIES[kind]})
+    assert events[-1][0] == ("response.incomplete" if kind == "incomplete" else "response.completed")
     for name, data in events:
         event = json.loads(data)
         assert name == event["type"]

@@ -157,4 +157,5 @@ def test_each_xdist_worker_gets_its_own_emulator(downstream):
 def test_docs_show_the_example_the_suite_runs():
     example = EXAMPLE.read_text()
     code = example[example.index("import httpx"):]
-    assert f"```python\n{code}```" in (ROOT / "docs" / "pytest-plugin.md").read_text()
+    for document in ("docs/pytest-plugin.md", "README.md"):
+        assert f"```python\n{code}```" in (ROOT / document).read_text(), document

@@ -45,7 +45,7 @@ def add_serve_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-builtin-fixtures", dest="builtin_fixtures", action="store_const", const=False, default=None,
                    help="do not answer from the built-in example fixtures (the built-in model catalog still loads) "
-                        f"{env('builtin_fixtures')}=false")
+                        f"(env {env_name('builtin_fixtures')}=false)")
     p.add_argument("--seed", type=int, default=None, help=f"seed of synthesized answers and ids; default 0 {env('seed')}")
     p.add_argument("--config", dest="config_file", type=Path, default=None, metavar="FILE",
                    help=f"config file (JSON or YAML): accepted tokens and accounts, gateways, settings {env('config_file')}")

@@ -27,11 +27,12 @@ from emulator.fixtures import Fixture, MatchContext
 from emulator.gateway.attempts import Attempt, RetryPolicy, run_attempts, timeout_error
 from emulator.gateway.auth import authenticate, check_account
 from emulator.gateway.cache import CachedResponse, CacheDecision, decide, default_key
-from emulator.gateway.gateways import GATEWAY_HEADER, Gateway
+from emulator.gateway.gateways import GATEWAY_HEADER, Gateway, iso
 from emulator.gateway.headers import GatewayOptions, lenient_metadata, parse_gateway_headers
 from emulator.gateway.logs import metadata_text
 from emulator.gateway.ratelimit import RateLimit, rate_limited
 from emulator.gateway.trace import GatewayTrace
+from emulator.schema_check import load_schema_validator
 from emulator.state import EmulatorState
 from emulator.streaming import StreamPlan, event_stream
 from emulator.upstream import answer_chat, answer_task, failure_from
@@ -421,8 +422,6 @@ def _replayable(headers: Any) -> dict[str, str]:
 
 
 def gateway_log_entry(ex: Exchange, response: Response, now: float) -> dict[str, Any]:
-    from emulator.gateway.gateways import iso
-
     assert ex.trace is not None
     body = bytes(getattr(response, "body", b"") or b"")
     tokens_in, tokens_out = ex.tokens if ex.tokens else (None, None)
@@ -479,8 +478,6 @@ _MALFORMED = _Malformed()
 
 
 def check_envelope(body: Any) -> None:
-    from emulator.schema_check import load_schema_validator
-
     validator = load_schema_validator("requests/ai_run.json")
     if not validator.is_valid(body):
         error = validator.best_error(body)

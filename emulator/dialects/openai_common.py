@@ -7,7 +7,9 @@ from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
+from emulator.dialects import ChatDialect
 from emulator.errors import InvalidRequest
+from emulator.ids import IdSource
 from emulator.violations import Violation, violation_of
 
 _TYPE_WORDS = {
@@ -102,3 +104,21 @@ def malformed_json(detail: str) -> InvalidRequest:
         None,
         code=None,
     )
+
+
+class OpenAIDialect(ChatDialect):
+    """What both OpenAI wire formats share: request ids, error bodies and error phrasing."""
+
+    request_id_header = "x-request-id"
+
+    def invalid(self, error: ValidationError) -> InvalidRequest:
+        return invalid(error)
+
+    def malformed_json(self, detail: str) -> InvalidRequest:
+        return malformed_json(detail)
+
+    def new_request_id(self, ids: IdSource) -> str:
+        return ids.openai_request()
+
+    def error_body(self, status: int, message: str, param: str | None, code: str | None, request_id: str) -> dict[str, Any]:
+        return error_body(message, error_type(status), param, code)

@@ -5,32 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from jsonschema.exceptions import ValidationError
-
 from emulator.catalog import RESPONSES
 from emulator.completion import ChatRequest, Completion, Message, ToolChoice, ToolSpec
-from emulator.dialects import ChatDialect, RenderContext, text_of
-from emulator.dialects import openai_common
-from emulator.errors import InvalidRequest
-from emulator.ids import IdSource
+from emulator.dialects import RenderContext, text_of
+from emulator.dialects.openai_common import OpenAIDialect
 
 
-class OpenAIResponses(ChatDialect):
+class OpenAIResponses(OpenAIDialect):
     endpoint = RESPONSES
     schema_file = "requests/openai_responses.json"
-    request_id_header = "x-request-id"
-
-    def invalid(self, error: ValidationError) -> InvalidRequest:
-        return openai_common.invalid(error)
-
-    def malformed_json(self, detail: str) -> InvalidRequest:
-        return openai_common.malformed_json(detail)
-
-    def new_request_id(self, ids: IdSource) -> str:
-        return ids.openai_request()
-
-    def error_body(self, status: int, message: str, param: str | None, code: str | None, request_id: str) -> dict[str, Any]:
-        return openai_common.error_body(message, openai_common.error_type(status), param, code)
 
     def parse(self, body: dict[str, Any]) -> ChatRequest:
         messages: list[Message] = []

@@ -5,6 +5,7 @@ Bad input is answered as Workers AI does: v4 envelope, code 5006, `AiError: Bad 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
@@ -98,8 +99,6 @@ def parse_text_generation(model: Model, data: dict[str, Any]) -> ChatRequest:
 
 
 def render_text_generation(req: ChatRequest, completion: Completion) -> dict[str, Any]:
-    import json
-
     response: Any = completion.text if completion.text is not None else ""
     if (req.output_schema is not None or req.json_mode) and completion.text:
         try:

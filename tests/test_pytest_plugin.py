@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 from importlib.metadata import entry_points
 from pathlib import Path
 
+import httpx
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -159,3 +161,35 @@ def test_docs_show_the_example_the_suite_runs():
     code = example[example.index("import httpx"):]
     for document in ("docs/pytest-plugin.md", "README.md"):
         assert f"```python\n{code}```" in (ROOT / document).read_text(), document
+
+
+def test_seed_and_clock_options_reach_the_emulator_from_the_command_line_and_the_ini(downstream, emulator):
+    pytester, run = downstream
+    pytester.makepyfile(
+        test_seeded="""
+        import json
+        import httpx
+
+        def test_record_answer_and_health(ai_gateway, request):
+            body = {"model": "openai/gpt-4.1", "messages": [{"role": "user", "content": "Describe a seeded answer"}]}
+            answer = httpx.post(ai_gateway.openai_base_url + "/chat/completions", json=body, headers=ai_gateway.auth_headers())
+            assert ai_gateway.last_request.fixture is None  # synthesized, not a fixture's answer
+            health = httpx.get(ai_gateway.base_url + "/__emulator__/health").json()
+            record = {"text": answer.json()["choices"][0]["message"]["content"], "health": health}
+            with open(request.config.rootpath / "seeded.jsonl", "a") as out:
+                out.write(json.dumps(record) + "\\n")
+        """
+    )
+    run("--ai-gateway-seed", "7", "--ai-gateway-clock", "real").assert_outcomes(passed=1)
+    pytester.makeini("[pytest]\nai_gateway_seed = 7\nai_gateway_clock = real\n")
+    run().assert_outcomes(passed=1)
+    from_cli, from_ini = (json.loads(line) for line in (pytester.path / "seeded.jsonl").read_text().splitlines())
+
+    assert from_cli["text"] == from_ini["text"]  # same seed, two sessions: same answer
+    for record in (from_cli, from_ini):
+        assert (record["health"]["seed"], record["health"]["clock"]) == (7, "real")
+    # The same request at the default seed 0 (this suite's own emulator) gets another answer.
+    assert httpx.get(emulator.base_url + "/__emulator__/health").json()["seed"] == 0
+    body = {"model": "openai/gpt-4.1", "messages": [{"role": "user", "content": "Describe a seeded answer"}]}
+    at_seed_0 = httpx.post(emulator.openai_base_url + "/chat/completions", json=body, headers=emulator.auth()).json()
+    assert at_seed_0["choices"][0]["message"]["content"] != from_cli["text"]

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import fastjsonschema
-import jsonschema
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
 
 from emulator.paths import SCHEMAS_DIR
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 
 class ConfigError(Exception):
@@ -80,19 +81,32 @@ def fast_checkable(node: Any) -> bool:
 
 class SchemaValidator:
     """Validate fast, explain slow: a compiled fastjsonschema check answers "valid" on the hot
-    path; jsonschema, the reference, decides every body the fast check rejects and explains it."""
+    path; jsonschema, the reference, decides every body the fast check rejects and explains it.
+    jsonschema (~0.1 s to import) is only loaded when it is needed.
 
-    def __init__(self, name: str, schema: dict[str, Any]) -> None:
+    `compile_after`: checks answered by jsonschema before the fast check is compiled (0 for the
+    fixture and config schemas, which start-up checks and must not pay jsonschema's import for)."""
+
+    def __init__(self, name: str, schema: dict[str, Any], compile_after: int = _COMPILE_AFTER) -> None:
         self.name = name
         self.schema = schema
-        self._validator = Draft202012Validator(schema, format_checker=None)
+        self._reference: Draft202012Validator | None = None
         self._fast: Callable[[Any], Any] | None = None
         self._uses = 0 if fast_checkable(schema) else None
+        self._compile_after = compile_after
+
+    @property
+    def _validator(self) -> Draft202012Validator:
+        if self._reference is None:
+            from jsonschema import Draft202012Validator
+
+            self._reference = Draft202012Validator(self.schema, format_checker=None)
+        return self._reference
 
     def is_valid(self, data: Any) -> bool:
         if self._fast is None and self._uses is not None:
             self._uses += 1
-            if self._uses > _COMPILE_AFTER:
+            if self._uses > self._compile_after:
                 self._fast = fastjsonschema.compile(self.schema, use_default=False, use_formats=False)
         if self._fast is not None:
             try:
@@ -104,6 +118,8 @@ class SchemaValidator:
 
     def best_error(self, data: Any) -> ValidationError | None:
         """The most relevant violation, or None. Only called when a request is invalid."""
+        from jsonschema.exceptions import best_match
+
         return best_match(self._validator.iter_errors(data))
 
     def all_errors(self, data: Any) -> list[ValidationError]:
@@ -113,6 +129,8 @@ class SchemaValidator:
         """Raise ConfigError naming `source`, the JSON path and what was expected."""
         if self.is_valid(data):
             return
+        from jsonschema.exceptions import best_match
+
         error = self.best_error(data)
         assert error is not None
         deepest = error
@@ -124,11 +142,12 @@ class SchemaValidator:
 
 
 @lru_cache(maxsize=None)
-def load_schema_validator(relative: str) -> SchemaValidator:
+def load_schema_validator(relative: str, compile_after: int = _COMPILE_AFTER) -> SchemaValidator:
+    """The validator of schemas/<relative>. The schemas themselves are checked against the
+    2020-12 meta-schema by the test suite, not at every start."""
     path = SCHEMAS_DIR / relative
     schema = json.loads(path.read_text(encoding="utf-8"))
-    Draft202012Validator.check_schema(schema)
-    return SchemaValidator(relative, schema)
+    return SchemaValidator(relative, schema, compile_after)
 
 
-__all__ = ["ConfigError", "SchemaValidator", "load_schema_validator", "json_path", "jsonschema"]
+__all__ = ["ConfigError", "SchemaValidator", "load_schema_validator", "json_path"]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any
 
 from emulator.schema_check import type_name
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 _RANGE = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 _LENGTH = ("minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties")
@@ -44,6 +45,8 @@ def _branch_types(error: ValidationError) -> list[str] | None:
 
 def violation_of(error: ValidationError) -> Violation:
     """The most useful single violation inside a jsonschema error."""
+    from jsonschema.exceptions import best_match  # only an invalid request pays for jsonschema
+
     while True:
         if error.validator in ("anyOf", "oneOf") and error.context:
             same_level = [e for e in error.context if list(e.relative_path) == []]

@@ -4,14 +4,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from emulator.completion import ChatRequest, Completion
 from emulator.errors import InvalidRequest
 from emulator.ids import IdSource
 from emulator.schema_check import SchemaValidator, load_schema_validator
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 
 @dataclass

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
-
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from emulator.catalog import MESSAGES
 from emulator.completion import ChatRequest, Completion, Message, ToolChoice, ToolSpec
@@ -13,6 +11,9 @@ from emulator.dialects import ChatDialect, RenderContext, text_of
 from emulator.errors import InvalidRequest
 from emulator.ids import IdSource
 from emulator.violations import Violation, violation_of
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 STOP_REASON = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use", "content_filter": "refusal"}
 

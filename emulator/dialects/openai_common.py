@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
-
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from emulator.dialects import ChatDialect
 from emulator.errors import InvalidRequest
 from emulator.ids import IdSource
 from emulator.violations import Violation, violation_of
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 _TYPE_WORDS = {
     "string": "a string", "array": "an array", "object": "an object", "integer": "an integer",

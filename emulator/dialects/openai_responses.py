@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emulator.catalog import RESPONSES
 from emulator.completion import ChatRequest, Completion, Message, ToolChoice, ToolSpec
 from emulator.dialects import RenderContext, text_of
 from emulator.dialects.openai_common import OpenAIDialect
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 
 class OpenAIResponses(OpenAIDialect):

@@ -6,9 +6,7 @@ Bad input is answered as Workers AI does: v4 envelope, code 5006, `AiError: Bad 
 from __future__ import annotations
 
 import json
-from typing import Any
-
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from emulator.catalog import RUN, Model
 from emulator.completion import ChatRequest, Completion, Message, ToolChoice, ToolSpec
@@ -16,6 +14,9 @@ from emulator.dialects import text_of
 from emulator.errors import GatewayError
 from emulator.schema_check import load_schema_validator, type_name
 from emulator.violations import Violation, violation_of
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 DEFAULT_MAX_TOKENS = 256
 

@@ -149,6 +149,8 @@ def parse_gateway_headers(headers: dict[str, str], strict: bool = False) -> Gate
 
 def lenient_metadata(headers: dict[str, str]) -> dict[str, Any]:
     """The request's metadata for fixture matching, never raising."""
+    if "cf-aig-metadata" not in headers:
+        return {}
     return parse_gateway_headers({k: v for k, v in headers.items() if k == "cf-aig-metadata"}).metadata or {}
 
 

@@ -33,6 +33,17 @@ def _faker() -> Any:
     return _FAKER
 
 
+_WORDS: tuple[str, ...] = ()
+
+
+def _lorem_words() -> tuple[str, ...]:
+    """Faker's en_US lorem word list, read once (faker copies it three times per sentence)."""
+    global _WORDS
+    if not _WORDS:
+        _WORDS = tuple(_faker().get_words_list())
+    return _WORDS
+
+
 def request_seed(seed: int, *parts: Any) -> int:
     """A 64-bit seed from the emulator seed and the request's content (canonical JSON)."""
     digest = hashlib.blake2b(digest_size=8)
@@ -50,17 +61,32 @@ class Synth:
         self.rng = random.Random(seed)
         self._fake = _faker()
         self._fake.seed_instance(seed)
+        self._words = _lorem_words()
+        self._fake_rng: random.Random = self._fake.random  # the generator seed_instance just seeded
 
     # --- text -------------------------------------------------------------------------
     def paragraph(self) -> str:
         sentences = self.rng.randint(1, 3)
-        return " ".join(self._fake.sentence(nb_words=self.rng.randint(6, 14)) for _ in range(sentences))
+        return " ".join(self._sentence(self.rng.randint(6, 14)) for _ in range(sentences))
 
     def sentence(self) -> str:
-        return self._fake.sentence(nb_words=self.rng.randint(4, 10))
+        return self._sentence(self.rng.randint(4, 10))
 
     def words(self, n: int) -> str:
-        return " ".join(self._fake.words(nb=n))
+        return " ".join(self._draw_words(n))
+
+    # Faker's lorem `sentence(nb_words)` and `words(nb)`, drawing from its seeded generator exactly
+    # as faker does (same numbers, same order: the same text), without its per-call list copies.
+    def _sentence(self, nb_words: int) -> str:
+        nb = max(int(nb_words * self._fake_rng.randint(60, 140) / 100), 1)  # randomize_nb_elements(min=1)
+        words = self._draw_words(nb)
+        words[0] = words[0].title()
+        return " ".join(words) + "."
+
+    def _draw_words(self, n: int) -> list[str]:
+        if n == 1:
+            return [self._fake_rng.choice(self._words)]
+        return self._fake_rng.choices(self._words, k=n)
 
     def language_sentence(self, lang: str) -> str:
         return f"[{lang}] " + self.sentence()

@@ -16,6 +16,7 @@ from emulator.dialects.anthropic_messages import DIALECT as ANTHROPIC
 from emulator.dialects.openai_chat import DIALECT as OPENAI_CHAT
 from emulator.dialects.openai_responses import DIALECT as OPENAI_RESPONSES
 from emulator.errors import method_not_allowed, no_route
+from emulator.gateway_host import GatewayHost
 from emulator.gateways_api import GatewaysApi
 from emulator.models_api import ModelsApi
 from emulator.pipeline import Pipeline
@@ -52,6 +53,8 @@ def build_app(settings: Settings, state: EmulatorState | None = None) -> Starlet
         Route(f"{ACCOUNT}/ai/models/search", models.search, methods=["GET"]),
         Route(f"{ACCOUNT}/ai/models/schema", models.schema, methods=["GET"]),
         *GatewaysApi(state).routes(ACCOUNT),
+        # The gateway host (gateway.ai.cloudflare.com): /v1/{account_id}/{gateway_id}[/...]
+        *GatewayHost(state, pipeline).routes(),
         *ControlApi(state).routes(),
     ]
 

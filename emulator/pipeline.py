@@ -87,6 +87,8 @@ class Exchange:
     cached: bool = False
     tokens: tuple[int, int] | None = None
     started_at: float = 0.0
+    requested_gateway: str | None = None  # cf-aig-gateway-id on the REST host, the URL's on the gateway host
+    step: int = 0  # the universal endpoint's step index (cf-aig-step)
 
     def entry(self, received_at: float) -> dict[str, Any]:
         return {
@@ -113,6 +115,34 @@ class Exchange:
         return "workers-ai" if model.startswith("@cf/") else model.split("/", 1)[0]
 
 
+# The request scope key a universal-endpoint step carries its index in.
+STEP_SCOPE_KEY = "emulator.aig_step"
+
+
+class Door:
+    """How a host lets a request in, names its models and words the gateway's errors.
+    This one is the REST API (api.cloudflare.com); the gateway host has its own (emulator.gateway_host)."""
+
+    def admit(self, state: EmulatorState, request: Request, ex: Exchange, endpoint: str) -> str:
+        """The front door: checks the caller, returns the account id."""
+        authenticate(request.headers, state.settings, accept_x_api_key=endpoint == MESSAGES)
+        account_id = request.path_params["account_id"]
+        check_account(account_id, request.url.path, state.settings)
+        return account_id
+
+    def model(self, state: EmulatorState, name: str) -> Model:
+        model = state.catalog.get(name)
+        if model is None:
+            raise no_such_workers_model(name) if name.startswith("@cf/") else model_not_found(name)
+        return model
+
+    def error_body(self, err: GatewayError) -> dict[str, Any]:
+        return cloudflare_v4.gateway_error(err)
+
+
+REST = Door()
+
+
 class Pipeline:
     def __init__(self, state: EmulatorState) -> None:
         self.state = state
@@ -120,13 +150,10 @@ class Pipeline:
     # --- shared steps ------------------------------------------------------------------
     def _start(self, request: Request, endpoint: str) -> Exchange:
         headers = {k.lower(): v for k, v in request.headers.items()}
-        return Exchange(endpoint, request.method, request.url.path, headers, started_at=self.state.clock.now())
-
-    def _front_door(self, request: Request, accept_x_api_key: bool = False) -> str:
-        authenticate(request.headers, self.state.settings, accept_x_api_key)
-        account_id = request.path_params["account_id"]
-        check_account(account_id, request.url.path, self.state.settings)
-        return account_id
+        return Exchange(
+            endpoint, request.method, request.url.path, headers, started_at=self.state.clock.now(),
+            requested_gateway=headers.get(GATEWAY_HEADER), step=request.scope.get(STEP_SCOPE_KEY, 0),
+        )
 
     async def _read_json(self, request: Request, ex: Exchange) -> Any:
         raw = await request.body()
@@ -136,15 +163,9 @@ class Pipeline:
         except (ValueError, UnicodeDecodeError):
             return _MALFORMED
 
-    def _model(self, name: str) -> Model:
-        model = self.state.catalog.get(name)
-        if model is None:
-            raise no_such_workers_model(name) if name.startswith("@cf/") else model_not_found(name)
-        return model
-
     def _gateway(self, account_id: str, ex: Exchange, model: Model, required_for_workers_ai: bool) -> Gateway | None:
         """The gateway this request runs through, or None for plain Workers AI."""
-        gateway_id = ex.headers.get(GATEWAY_HEADER)
+        gateway_id = ex.requested_gateway
         if gateway_id is None and model.is_workers_ai:
             if required_for_workers_ai and self.state.settings.workers_ai_gateway == "strict":
                 raise GatewayError(400, 2001, f"Workers AI models require the {GATEWAY_HEADER} header")
@@ -157,6 +178,7 @@ class Pipeline:
         ex.trace = GatewayTrace(
             log_id=self.state.ids.ulid(now),
             event_id=ex.headers.get("cf-aig-event-id") or self.state.ids.uuid(),
+            step=ex.step,
         )
         ex.options = parse_gateway_headers(ex.headers, self.state.settings.strict_headers)
         rule = RateLimit.of(gateway.settings)
@@ -240,17 +262,21 @@ class Pipeline:
             return
         self.state.logs.add(gateway_scope(ex), gateway_log_entry(ex, response, self.state.clock.now()))
 
-    def _v4_error(self, ex: Exchange, err: GatewayError) -> Response:
+    def _gateway_error(self, ex: Exchange, err: GatewayError, door: Door = REST) -> Response:
         ex.error = str(err)
-        return self._finish(ex, JSONResponse(cloudflare_v4.gateway_error(err), err.status, headers=err.headers))
+        return self._finish(ex, JSONResponse(door.error_body(err), err.status, headers=err.headers))
+
+    def reject(self, request: Request, endpoint: str, err: GatewayError, door: Door) -> Response:
+        """A request turned away before any dialect saw it (routing, gateway, authentication)."""
+        return self._gateway_error(self._start(request, endpoint), err, door)
 
     # --- ai/v1/*: raw OpenAI / Anthropic bodies -------------------------------------------
-    async def chat(self, request: Request, dialect: ChatDialect) -> Response:
+    async def chat(self, request: Request, dialect: ChatDialect, door: Door = REST) -> Response:
         ex = self._start(request, dialect.endpoint)
         request_id = dialect.new_request_id(self.state.ids)
         id_header = {dialect.request_id_header: request_id}
         try:
-            account_id = self._front_door(request, accept_x_api_key=dialect.endpoint == MESSAGES)
+            account_id = door.admit(self.state, request, ex, dialect.endpoint)
             body = await self._read_json(request, ex)
             ex.body = None if body is _MALFORMED else body
             if body is _MALFORMED:
@@ -258,7 +284,8 @@ class Pipeline:
             dialect.validate(body)
             req = dialect.parse(body)
             ex.model = req.model
-            model = self._model(req.model)
+            model = door.model(self.state, req.model)
+            ex.model = model.name
             self._check_endpoint(model, dialect)
             self._gateway(account_id, ex, model, required_for_workers_ai=True)
             fixture = self._match(ex, dialect.endpoint, model.name, req.last_user_text)
@@ -276,7 +303,7 @@ class Pipeline:
             return self._finish(ex, await self._through_gateway(ex, fixture, req.stream, produce, render))
         except GatewayError as err:
             err.headers.update(id_header)
-            return self._v4_error(ex, err)
+            return self._gateway_error(ex, err, door)
         except InvalidRequest as err:
             ex.error = err.message
             body = dialect.error_body(err.status, err.message, err.param, err.code, request_id)
@@ -309,35 +336,36 @@ class Pipeline:
     async def run_envelope(self, request: Request) -> Response:
         ex = self._start(request, RUN)
         try:
-            account_id = self._front_door(request)
+            account_id = REST.admit(self.state, request, ex, RUN)
             body = await self._read_json(request, ex)
             if body is _MALFORMED:
                 raise malformed_json()
             ex.body = body
             check_envelope(body)
             ex.model = body["model"]
-            model = self._model(body["model"])
+            model = REST.model(self.state, body["model"])
             if RUN not in model.endpoints:
                 raise workers_ai.bad_input(f"model {model.name} does not support /ai/run")
             return await self._run(request, ex, account_id, model, body["input"], required_for_workers_ai=True)
         except GatewayError as err:
-            return self._v4_error(ex, err)
+            return self._gateway_error(ex, err)
 
     # --- ai/run/{model}: the legacy Workers AI path ---------------------------------------
-    async def run_legacy(self, request: Request) -> Response:
+    async def run_legacy(self, request: Request, door: Door = REST, name: str | None = None) -> Response:
+        """`name`: the model, when the route does not call its path parameter `model`."""
         ex = self._start(request, RUN)
         try:
-            account_id = self._front_door(request)
-            name = request.path_params["model"]
+            account_id = door.admit(self.state, request, ex, RUN)
+            name = name or request.path_params["model"]
             ex.model = name
             if not name.startswith("@cf/"):
                 raise GatewayError(400, 7000, "No route for that URI")
-            model = self._model(name)
+            model = door.model(self.state, name)
             model_input = await self._legacy_input(request, ex, model)
             ex.body = model_input if not isinstance(model_input, (bytes, bytearray)) else None
             return await self._run(request, ex, account_id, model, model_input, required_for_workers_ai=False)
         except GatewayError as err:
-            return self._v4_error(ex, err)
+            return self._gateway_error(ex, err, door)
 
     async def _legacy_input(self, request: Request, ex: Exchange, model: Model) -> Any:
         content_type = request.headers.get("content-type", "")

@@ -25,8 +25,7 @@ from emulator.dialects import cloudflare_v4, gateway_error
 from emulator.dialects.anthropic_messages import DIALECT as ANTHROPIC
 from emulator.dialects.openai_chat import DIALECT as OPENAI_CHAT
 from emulator.dialects.openai_responses import DIALECT as OPENAI_RESPONSES
-from emulator.errors import GatewayError
-from emulator.gateway.gateways import not_configured
+from emulator.errors import GatewayError, no_route
 from emulator.pipeline import STEP_SCOPE_KEY, Door, Exchange, Pipeline, no_such_workers_model
 from emulator.state import EmulatorState
 
@@ -43,6 +42,9 @@ PROVIDER_SLUGS = frozenset({
 COMPAT_CATALOG_AUTHORS = {"google-ai-studio": "google", "grok": "xai", "mistral": "mistral", "deepseek": "deepseek"}
 
 AUTHORIZATION_HEADER = "cf-aig-authorization"
+
+# A Cloudflare account id: 32 hex digits. Unless `account_ids` pins others, only these open a gateway URL.
+ACCOUNT_ID = re.compile(r"[0-9a-fA-F]{32}")
 
 
 # --- the gateway's own errors (AiGatewayError) ---------------------------------------------
@@ -78,8 +80,10 @@ def made_by_gateway(err: GatewayError) -> bool:
 def admit_gateway(state: EmulatorState, request: Request) -> str:
     """The gateway in the URL must exist; an authenticated one wants `cf-aig-authorization`."""
     account_id = request.path_params["account_id"]
-    if state.settings.account_ids is not None and account_id not in state.settings.account_ids:
-        raise not_configured()
+    pinned = state.settings.account_ids
+    if account_id not in pinned if pinned is not None else not ACCOUNT_ID.fullmatch(account_id):
+        # Not a gateway URL (e.g. an OpenAI SDK pointed at the emulator's root sends /v1/chat/completions).
+        raise no_route(request.url.path)
     gateway = state.gateways.resolve(account_id, request.path_params["gateway_id"])
     if gateway.settings.get("authentication"):
         scheme, _, token = request.headers.get(AUTHORIZATION_HEADER, "").strip().partition(" ")

@@ -235,3 +235,9 @@ def test_universal_step_timeout_falls_back(gateway):
 def test_universal_endpoint_rejects_a_malformed_step(gateway):
     response = httpx.post(gateway_url(gateway), json=[{"provider": "openai", "query": {}}], headers=GATEWAY_AUTH)
     assert_gateway_error(response, 400, 2019, "Invalid universal request: [0].endpoint must be a non-empty string")
+
+
+def test_a_path_whose_account_is_not_an_account_id_is_no_gateway_url(gateway):
+    response = httpx.post(gateway.base_url + "/v1/chat/completions", json={"model": "gpt-4.1", "messages": HELLO}, headers=GATEWAY_AUTH)
+    assert response.status_code == 404
+    assert response.json()["errors"][0] == {"code": 7003, "message": "Could not route to /v1/chat/completions, perhaps your object identifier is invalid?"}

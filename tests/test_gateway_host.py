@@ -140,13 +140,15 @@ def test_authenticated_gateway_wants_cf_aig_authorization(gateway):
     assert_gateway_error(raised.value.response, 401, 2009, "Unauthorized")
 
 
-def test_gateway_without_authentication_needs_no_gateway_token(gateway):
-    created = httpx.post(
-        f"{gateway.account_url}/ai-gateway/gateways", headers=gateway.auth(),
-        json={"id": "open", "cache_invalidate_on_update": False, "cache_ttl": 0, "collect_logs": True,
-              "rate_limiting_interval": 0, "rate_limiting_limit": 0, "authentication": False},
-    )
+def create_gateway(emulator, gateway_id: str, **settings: Any) -> None:
+    fields = {"cache_invalidate_on_update": False, "cache_ttl": 0, "collect_logs": True,
+              "rate_limiting_interval": 0, "rate_limiting_limit": 0, "authentication": False, **settings}
+    created = httpx.post(f"{emulator.account_url}/ai-gateway/gateways", headers=emulator.auth(), json={"id": gateway_id, **fields})
     assert created.status_code == 200, created.text
+
+
+def test_gateway_without_authentication_needs_no_gateway_token(gateway):
+    create_gateway(gateway, "open")
     response = httpx.post(gateway_url(gateway, "open") + "/openai/chat/completions", json={"model": "gpt-4.1", "messages": HELLO})
     assert response.status_code == 200, response.text
 
@@ -241,3 +243,12 @@ def test_a_path_whose_account_is_not_an_account_id_is_no_gateway_url(gateway):
     response = httpx.post(gateway.base_url + "/v1/chat/completions", json={"model": "gpt-4.1", "messages": HELLO}, headers=GATEWAY_AUTH)
     assert response.status_code == 404
     assert response.json()["errors"][0] == {"code": 7003, "message": "Could not route to /v1/chat/completions, perhaps your object identifier is invalid?"}
+
+
+def test_rate_limited_gateway_answers_2003_as_an_aigatewayerror(gateway):
+    create_gateway(gateway, "limited", rate_limiting_limit=1, rate_limiting_interval=60)
+    body = {"model": "gpt-4.1", "messages": HELLO}
+    assert post(gateway, "/openai/chat/completions", body, gateway_id="limited").status_code == 200
+    limited = post(gateway, "/openai/chat/completions", body, gateway_id="limited")
+    assert_gateway_error(limited, 429, 2003, "Rate limited")
+    assert len(limited.headers["cf-aig-log-id"]) == 26

@@ -347,6 +347,8 @@ class Pipeline:
             if RUN not in model.endpoints:
                 raise workers_ai.bad_input(f"model {model.name} does not support /ai/run")
             return await self._run(request, ex, account_id, model, body["input"], required_for_workers_ai=True)
+        except InvalidRequest as err:
+            return self._gateway_error(ex, model_input_error(ex.model, err))
         except GatewayError as err:
             return self._gateway_error(ex, err)
 
@@ -364,6 +366,8 @@ class Pipeline:
             model_input = await self._legacy_input(request, ex, model)
             ex.body = model_input if not isinstance(model_input, (bytes, bytearray)) else None
             return await self._run(request, ex, account_id, model, model_input, required_for_workers_ai=False)
+        except InvalidRequest as err:
+            return self._gateway_error(ex, model_input_error(ex.model, err), door)
         except GatewayError as err:
             return self._gateway_error(ex, err, door)
 
@@ -424,10 +428,7 @@ class Pipeline:
         """A third-party model's input is its provider's own request body, checked as such."""
         dialect = NATIVE_DIALECTS[model.native_format]
         body = {**model_input, "model": model.name}
-        try:
-            dialect.validate(body)
-        except InvalidRequest as err:
-            raise GatewayError(400, 7003, f"Model execution failed (User Input Error): {err.message}") from None
+        dialect.validate(body)  # InvalidRequest: see model_input_error
         return body
 
     def _render_task(self, answer: Answer, headers: dict[str, str]) -> Response:
@@ -437,6 +438,13 @@ class Pipeline:
         if isinstance(answer.value, (bytes, bytearray)):
             return Response(bytes(answer.value), media_type=answer.content_type, headers=headers)
         return JSONResponse(cloudflare_v4.success(answer.value), headers=headers)
+
+
+def model_input_error(model: str | None, err: InvalidRequest) -> GatewayError:
+    """A bad model input on ai/run, in Workers AI's words (5006) or the unified catalog's (7003)."""
+    if (model or "").startswith("@cf/"):
+        return workers_ai.bad_input(err.message)
+    return GatewayError(400, 7003, f"Model execution failed (User Input Error): {err.message}")
 
 
 def gateway_scope(ex: Exchange) -> str:

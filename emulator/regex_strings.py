@@ -29,12 +29,14 @@ _PRINTABLE = string.ascii_letters + string.digits + "-_"
 _MAX_OPEN_REPEAT = 5
 
 
-def string_matching(pattern: str, rng: random.Random, attempts: int = 20) -> str | None:
+def string_matching(pattern: str, rng: random.Random, attempts: int = 20, max_length: int = 10_000) -> str | None:
     """A string `re.search(pattern, s)` accepts, or None if the pattern is beyond this sampler."""
     try:
         compiled = re.compile(pattern)
         parsed = parser.parse(pattern)
     except (re.error, RecursionError):
+        return None
+    if parsed.getwidth()[0] > max_length:  # e.g. (a{1000}){1000}: too long to be worth sampling
         return None
     for _ in range(attempts):
         groups: dict[int, str] = {}

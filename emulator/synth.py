@@ -49,6 +49,27 @@ def _lorem_words() -> tuple[str, ...]:
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
 
 
+# What one synthesized value may hold. A request whose schema demands more is answered with an
+# error naming the keyword, rather than tying up the server (one event loop serves everyone).
+MAX_ITEMS = 1_000
+MAX_PROPERTIES = 1_000
+MAX_STRING_LENGTH = 100_000
+MAX_VALUES = 100_000  # every value generated for one answer, nested ones included
+
+
+class SchemaTooLarge(Exception):
+    """The schema asks for more than the emulator generates; the message names the keyword."""
+
+
+def _at_most(schema: dict[str, Any], keyword: str, limit: int) -> int:
+    value = schema.get(keyword, 0)
+    if not isinstance(value, int) or isinstance(value, bool):
+        return 0
+    if value > limit:
+        raise SchemaTooLarge(f"{keyword} {value} is above the emulator's limit of {limit}")
+    return value
+
+
 def request_seed(seed: int, *parts: Any) -> int:
     """A 64-bit seed from the emulator seed and the request's content (canonical JSON)."""
     digest = hashlib.blake2b(digest_size=8)
@@ -64,6 +85,7 @@ class Synth:
 
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
+        self._values_left = MAX_VALUES
         self._fake = _faker()
         self._fake.seed_instance(seed)
         self._words = _lorem_words()
@@ -99,6 +121,9 @@ class Synth:
     # --- values from a JSON schema --------------------------------------------------------
     def value_for_schema(self, schema: Any, root: Any = None, depth: int = 0) -> Any:
         root = schema if root is None else root
+        self._values_left -= 1
+        if self._values_left < 0:
+            raise SchemaTooLarge(f"the schema asks for more than {MAX_VALUES} values in one answer")
         if not isinstance(schema, dict) or depth > 12:
             return self.sentence() if depth <= 12 else None
         if "$ref" in schema:
@@ -106,6 +131,8 @@ class Synth:
         if "const" in schema:
             return schema["const"]
         if "enum" in schema:
+            if not schema["enum"]:
+                raise SchemaTooLarge("enum is empty: no value satisfies it")
             return self.rng.choice(schema["enum"])
         for key in ("anyOf", "oneOf"):
             if key in schema:
@@ -145,16 +172,17 @@ class Synth:
         for name in names:
             sub = properties.get(name) or _pattern_property(schema, name) or extra_schema
             out[name] = self.value_for_schema(sub, root, depth + 1)
-        want = schema.get("minProperties", 0)
-        if extra is not False and isinstance(want, int):
+        want = _at_most(schema, "minProperties", MAX_PROPERTIES)
+        if extra is not False:
             while len(out) < want:
                 name = self._fake.word()
-                if name not in out:
-                    out[name] = self.value_for_schema(extra_schema, root, depth + 1)
+                if name in out:  # the word list is finite: number the repeats
+                    name = f"{name}_{len(out)}"
+                out[name] = self.value_for_schema(extra_schema, root, depth + 1)
         return out
 
     def _gen_array(self, schema: dict[str, Any], root: Any, depth: int) -> list[Any]:
-        low = schema.get("minItems", 1)
+        low = _at_most(schema, "minItems", MAX_ITEMS) if "minItems" in schema else 1
         high = schema.get("maxItems", max(low, 3))
         count = self.rng.randint(low, max(low, min(high, low + 2)))
         items = schema.get("items", {"type": "string"})
@@ -194,10 +222,16 @@ class Synth:
             return matching
         else:
             value = self._fake.word() if schema.get("maxLength", 99) < 12 else self.sentence()
-        low = schema.get("minLength", 0)
+        low = _at_most(schema, "minLength", MAX_STRING_LENGTH)
         high = schema.get("maxLength")
-        while len(value) < low:
-            value += " " + self._fake.word()
+        if len(value) < low:
+            pieces = [value]
+            length = len(value)
+            while length < low:
+                word = self._fake.word()
+                pieces.append(word)
+                length += len(word) + 1
+            value = " ".join(pieces)
         if high is not None:
             value = value[:high]
         return value

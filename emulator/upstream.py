@@ -7,8 +7,9 @@ from typing import Any
 
 from emulator.catalog import Model
 from emulator.completion import ChatRequest, Completion, TaskOutput, ToolCall, UpstreamFailure, Usage
+from emulator.errors import InvalidRequest
 from emulator.fixtures import Fixture
-from emulator.synth import Synth, request_seed
+from emulator.synth import SchemaTooLarge, Synth, request_seed
 from emulator.task_outputs import synthesize_task_output
 from emulator.tokens import count_tokens, split_tokens
 
@@ -61,7 +62,7 @@ def answer_chat(req: ChatRequest, fixture: Fixture | None, seed: int) -> Complet
     elif tool_calls:
         text = None
     elif req.output_schema is not None:
-        text = json.dumps(synth.value_for_schema(req.output_schema), ensure_ascii=False)
+        text = json.dumps(value_for_request_schema(synth, req.output_schema, "response_format"), ensure_ascii=False)
     elif req.json_mode:
         text = json.dumps({"answer": synth.sentence()}, ensure_ascii=False)
     else:
@@ -96,10 +97,30 @@ def _tool_calls(req: ChatRequest, respond: dict[str, Any], synth: Synth) -> list
         return []
     if tool is None:
         return []
-    arguments = synth.value_for_schema(tool.parameters or {"type": "object", "properties": {}})
+    arguments = value_for_request_schema(synth, tool.parameters or {"type": "object", "properties": {}}, f"function '{tool.name}'")
     if not isinstance(arguments, dict):
         arguments = {}
     return [ToolCall(id=_tool_call_id(synth), name=tool.name, arguments=arguments)]
+
+
+def value_for_request_schema(synth: Synth, schema: Any, owner: str) -> Any:
+    """A value for a schema the client sent (output format, tool parameters). A schema that is
+    not a JSON Schema, or that asks for more than the emulator generates, is the client's
+    mistake: a 400 naming it, as the real API rejects invalid schemas, never a 500."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
+        raise InvalidRequest(f"Invalid schema for {owner}: at {where}: {exc.message}") from None
+    try:
+        return synth.value_for_schema(schema)
+    except SchemaTooLarge as exc:
+        raise InvalidRequest(f"Invalid schema for {owner}: {exc}") from None
+    except (TypeError, ValueError, IndexError, KeyError, RecursionError) as exc:
+        raise InvalidRequest(f"Invalid schema for {owner}: no value satisfies it ({type(exc).__name__}: {exc})") from None
 
 
 def _tool_call_id(synth: Synth) -> str:

@@ -68,3 +68,80 @@ def test_response_format_answer_validates_against_the_schema(http, name):
         response = http.post("/ai/v1/chat/completions", json=body)
         assert response.status_code == 200, response.text
         assert_valid(json.loads(response.json()["choices"][0]["message"]["content"]), schema)
+
+
+# Schemas a client may send that no answer could (or should) satisfy: each is the client's
+# mistake, answered 400 at once, and the shared server keeps answering everyone else.
+HOSTILE_SCHEMAS = {
+    "huge-minItems": ({"type": "array", "minItems": 100_000_000, "items": {"type": "string"}}, "minItems 100000000"),
+    "huge-minLength": ({"type": "string", "minLength": 100_000_000}, "minLength 100000000"),
+    "huge-minProperties": ({"type": "object", "minProperties": 10_000_000}, "minProperties 10000000"),
+    "nested-explosion": (
+        {"type": "array", "minItems": 1000, "items": {"type": "array", "minItems": 1000, "items": {"type": "integer"}}},
+        "more than 100000 values",
+    ),
+    "not-a-schema": ({"type": "array", "maxItems": "many"}, "maxItems"),
+    "empty-enum": ({"enum": []}, "enum"),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_SCHEMAS)
+def test_a_schema_no_answer_can_satisfy_is_a_400_naming_it_and_the_server_keeps_answering(openai_client, name):
+    import openai
+
+    schema, named = HOSTILE_SCHEMAS[name]
+    with pytest.raises(openai.BadRequestError) as caught:
+        openai_client.chat.completions.create(
+            model="openai/gpt-4.1",
+            messages=[{"role": "user", "content": f"hostile {name}"}],
+            response_format={"type": "json_schema", "json_schema": {"name": "out", "schema": schema}},
+        )
+    assert caught.value.status_code == 400
+    assert caught.value.body["message"].startswith("Invalid schema for response_format")
+    assert named in caught.value.body["message"]
+    healthy = openai_client.chat.completions.create(model="openai/gpt-4.1", messages=[{"role": "user", "content": "still there?"}])
+    assert healthy.choices[0].message.content
+
+
+def test_a_tool_whose_parameters_ask_too_much_is_named_in_the_error(anthropic_client):
+    import anthropic
+
+    with pytest.raises(anthropic.BadRequestError) as caught:
+        anthropic_client.messages.create(
+            model="anthropic/claude-sonnet-4.5",
+            max_tokens=100,
+            messages=[{"role": "user", "content": "call it"}],
+            tools=[{"name": "bulk", "input_schema": {"type": "object", "minProperties": 5_000_000}}],
+            tool_choice={"type": "tool", "name": "bulk"},
+        )
+    assert "Invalid schema for function 'bulk'" in caught.value.body["error"]["message"]
+
+
+def test_minProperties_beyond_the_word_list_still_ends_and_validates(openai_client):
+    schema = {"type": "object", "minProperties": 900, "additionalProperties": {"type": "integer"}}
+    answer = openai_client.chat.completions.create(
+        model="openai/gpt-4.1",
+        messages=[{"role": "user", "content": "many keys"}],
+        response_format={"type": "json_schema", "json_schema": {"name": "out", "schema": schema}},
+    )
+    value = json.loads(answer.choices[0].message.content)
+    assert_valid(value, schema)
+    assert len(value) >= 900
+
+
+def test_a_workers_ai_json_schema_too_large_is_a_5006_bad_input(http, emulator):
+    response = http.post(
+        emulator.account_url + "/ai/run",
+        headers=emulator.auth(**{"cf-aig-gateway-id": "default"}),
+        json={
+            "model": "@cf/meta/llama-3.1-8b-instruct",
+            "input": {
+                "prompt": "list",
+                "response_format": {"type": "json_schema", "json_schema": {"type": "array", "minItems": 10**9}},
+            },
+        },
+    )
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert error["code"] == 5006
+    assert error["message"].startswith("AiError: Bad input:") and "minItems" in error["message"]

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import faulthandler
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -7,6 +10,17 @@ import pytest
 from tests.server import RunningEmulator, start_emulator
 
 TEST_FIXTURES = Path(__file__).parent / "fixtures"
+# No test takes more than a few seconds; one that hangs (a stuck server, a client waiting on a
+# socket with the SDKs' ten-minute default timeout) ends the run with every thread's traceback
+# instead of holding CI until its own limit.
+TEST_DEADLINE_S = float(os.environ.get("EMULATOR_TEST_DEADLINE_S", "180"))
+
+
+@pytest.fixture(autouse=True)
+def hung_test_watchdog():
+    faulthandler.dump_traceback_later(TEST_DEADLINE_S, exit=True, file=sys.__stderr__)
+    yield
+    faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture(scope="session")
@@ -15,6 +29,19 @@ def emulator() -> RunningEmulator:
     running = start_emulator("--fixtures", str(TEST_FIXTURES))
     yield running
     running.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_server_error_in_the_session_emulator(request):
+    """A test that made the shared emulator log a traceback (a 500) fails, naming it."""
+    if "emulator" not in request.fixturenames:
+        yield
+        return
+    running: RunningEmulator = request.getfixturevalue("emulator")
+    before = len(running.stderr())
+    yield
+    written = running.stderr()[before:]
+    assert "Traceback" not in written, f"the emulator logged an error during this test:\n{written[-4000:]}"
 
 
 @pytest.fixture

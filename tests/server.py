@@ -6,6 +6,8 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,44 +29,65 @@ class RunningEmulator(AccountUrls):
     account_id: str = ACCOUNT_ID
     api_token: str = TOKEN
     banner: str = ""  # what the server printed on start
+    errors: object = None  # the file the server's stderr goes to (a pipe nobody drains would block it)
+    _final_stderr: str = ""
+
+    def stderr(self) -> str:
+        """What the server has written to stderr so far."""
+        self.errors.flush()
+        with open(self.errors.name, encoding="utf-8", errors="replace") as f:
+            return f.read()
 
     def auth(self, **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_token}", **extra}
 
     def stop(self) -> str:
-        """Stop the server; returns what it wrote to stderr."""
+        """Stop the server (again is harmless); returns what it wrote to stderr."""
+        if self.errors.closed:
+            return self._final_stderr
         self.process.terminate()
         try:
-            _, err = self.process.communicate(timeout=10)
+            self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            _, err = self.process.communicate()
-        return err or ""
+            self.process.wait()
+        self._final_stderr = self.stderr()
+        self.errors.close()
+        return self._final_stderr
 
 
 def start_emulator(*args: str, env: dict[str, str] | None = None, timeout: float = 20.0) -> RunningEmulator:
     cmd = [sys.executable, "-m", "emulator", "serve", "--port", "0", *args]
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AI_GATEWAY_EMULATOR_")}
     environment.update(env or {})
-    process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
+    errors = tempfile.NamedTemporaryFile(mode="w+", prefix="emulator-stderr-", suffix=".log", delete=True)
+    process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=errors, text=True, env=environment)
     deadline = time.monotonic() + timeout
     assert process.stdout is not None
     while time.monotonic() < deadline:
         line = process.stdout.readline()
         if not line:
-            err = process.stderr.read() if process.stderr else ""
-            raise RuntimeError(f"emulator exited ({process.wait()}): {err}")
+            code = process.wait()
+            errors.seek(0)
+            raise RuntimeError(f"emulator exited ({code}): {errors.read()}")
         match = _LISTENING.search(line)
         if match:
             banner = line
             while line.strip():  # the banner ends with a blank line
                 line = process.stdout.readline()
                 banner += line
-            running = RunningEmulator(process, match.group(1), banner=banner)
+            running = RunningEmulator(process, match.group(1), banner=banner, errors=errors)
+            # Keep reading stdout so the server can never block on a full pipe.
+            threading.Thread(target=_drain, args=(process.stdout,), daemon=True).start()
             _wait_ready(running, deadline)
             return running
     process.kill()
     raise RuntimeError("emulator did not start in time")
+
+
+def _drain(stream) -> None:
+    for _ in stream:
+        pass
 
 
 def _wait_ready(emu: RunningEmulator, deadline: float) -> None:

@@ -45,6 +45,23 @@ class Model:
         return parts[0]
 
 
+# The input schema (schemas/workers_ai/) an @cf model of each task is checked against when its
+# catalog entry names none: a model added by a user is validated like the built-in ones.
+DEFAULT_INPUT_SCHEMAS = {
+    TEXT_GENERATION: "text-generation.json",
+    TEXT_EMBEDDINGS: "text-embeddings.json",
+    "Text-to-Image": "stable-diffusion.json",
+    "Text-to-Speech": "melotts.json",
+    "Automatic Speech Recognition": "whisper.json",
+    "Text Classification": "text-classification.json",
+    "Image Classification": "image-input.json",
+    "Object Detection": "image-input.json",
+    "Translation": "translation.json",
+    "Summarization": "summarization.json",
+    "Image-to-Text": "image-to-text.json",
+}
+
+
 def default_endpoints(name: str, task: str, native_format: str) -> frozenset[str]:
     if task != TEXT_GENERATION:
         return frozenset({RUN})
@@ -64,7 +81,7 @@ def model_from_entry(entry: dict[str, Any]) -> Model:
         description=entry.get("description", ""),
         native_format=native,
         endpoints=endpoints,
-        input_schema=entry.get("input_schema"),
+        input_schema=entry.get("input_schema") or (DEFAULT_INPUT_SCHEMAS.get(task) if name.startswith("@cf/") else None),
         output=dict(entry.get("output", {})),
         properties=tuple(entry.get("properties", ())),
         id=entry.get("id", ""),

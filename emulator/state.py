@@ -13,8 +13,11 @@ from emulator.gateway.logs import LogStore
 from emulator.gateway.ratelimit import RateLimiter
 from emulator.ids import IdSource
 from emulator.journal import Journal
-from emulator.paths import FIXTURES_DIR
+from emulator.paths import FIXTURES_DIR, SCHEMAS_DIR
+from emulator.schema_check import ConfigError
 from emulator.settings import Settings
+
+WORKERS_AI_SCHEMAS = SCHEMAS_DIR / "workers_ai"
 
 
 class EmulatorState:
@@ -39,8 +42,12 @@ class EmulatorState:
 
     def load_file(self, path: Path, answers: bool = True) -> None:
         data = parse_fixture_file(path)
-        for entry in data.get("models", []):
-            self.catalog.add(model_from_entry(entry))
+        for index, entry in enumerate(data.get("models", [])):
+            model = model_from_entry(entry)
+            if model.input_schema is not None and not (WORKERS_AI_SCHEMAS / model.input_schema).is_file():
+                known = ", ".join(sorted(p.name for p in WORKERS_AI_SCHEMAS.glob("*.json")))
+                raise ConfigError(f"{path}: $.models[{index}].input_schema: no schema named {model.input_schema!r} (known: {known})")
+            self.catalog.add(model)
         if answers:
             self.fixtures.add_file_fixtures(data.get("fixtures", []), str(path))
         self.loaded_files.append(path)

@@ -161,6 +161,25 @@ def test_cloudflare_sdk_bad_input_is_bad_request_5006(cloudflare_client, emulato
     assert error["message"].startswith("AiError: Bad input:") and "/width" in error["message"]
 
 
+def test_prompt_and_messages_together_use_the_form_that_is_valid(http, add_fixture):
+    # The input schema is oneOf(prompt form, messages form): with both keys it passes only when
+    # exactly one form is valid, and that one is what the model reads.
+    add_fixture({"match": {"content": "the prompt form"}, "respond": {"text": "read the prompt"}})
+    add_fixture({"match": {"content": "the messages form"}, "respond": {"text": "read the messages"}})
+    url = f"/ai/run/{LLAMA}"
+    by_prompt = http.post(url, json={"prompt": "the prompt form", "messages": [None, "not a message"]})
+    assert assert_envelope(by_prompt)["response"] == "read the prompt"
+    by_messages = http.post(url, json={"prompt": "", "messages": [{"role": "user", "content": "the messages form"}]})
+    assert assert_envelope(by_messages)["response"] == "read the messages"
+
+
+def test_a_tool_whose_name_is_not_a_string_is_5006_naming_it(http):
+    response = http.post(f"/ai/run/{LLAMA}", json={"prompt": "x", "tools": [{"name": 5, "description": "d", "parameters": {}}]})
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert error["code"] == 5006 and "/tools/0/name" in error["message"]
+
+
 def test_cloudflare_sdk_model_search_and_schema(cloudflare_client, emulator):
     models = cloudflare_client.ai.models.list(account_id=emulator.account_id, task="Text Embeddings")
     names = [m["name"] for m in models.result]

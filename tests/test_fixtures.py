@@ -195,6 +195,26 @@ def test_invalid_fixture_file_stops_start_up_naming_file_path_and_expectation(tm
     assert expected in result.stderr
 
 
+def test_a_model_naming_an_unknown_input_schema_stops_start_up(tmp_path):
+    (tmp_path / "models.yaml").write_text("models:\n  - {name: '@cf/acme/tiny', task: Text Generation, input_schema: nope.json}\n")
+    result = run_check(tmp_path)
+    assert result.returncode == 2
+    assert str(tmp_path / "models.yaml") in result.stderr and "$.models[0].input_schema" in result.stderr and "nope.json" in result.stderr
+
+
+def test_an_added_workers_ai_model_is_checked_against_its_tasks_schema(start, tmp_path):
+    import httpx
+
+    (tmp_path / "models.yaml").write_text("models:\n  - {name: '@cf/acme/tiny', task: Text Generation}\n")
+    running = start("--fixtures", str(tmp_path))
+    with httpx.Client(base_url=running.account_url, headers=running.auth()) as http:
+        bad = http.post("/ai/run/@cf/acme/tiny", json={"messages": [None]})
+        assert bad.status_code == 400 and bad.json()["errors"][0]["code"] == 5006
+        good = http.post("/ai/run/@cf/acme/tiny", json={"prompt": "hello"})
+        assert good.status_code == 200 and isinstance(good.json()["result"]["response"], str)
+    assert "Traceback" not in running.stop()
+
+
 def test_unparseable_fixture_file_names_the_line(tmp_path):
     (tmp_path / "broken.json").write_text('{"fixtures": [\n  {"respond": }\n]}')
     result = run_check(tmp_path)

@@ -6,13 +6,14 @@ Bad input is answered as Workers AI does: v4 envelope, code 5006, `AiError: Bad 
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from emulator.catalog import RUN, Model
 from emulator.completion import ChatRequest, Completion, Message, ToolChoice, ToolSpec
 from emulator.dialects import text_of
 from emulator.errors import GatewayError
-from emulator.schema_check import load_schema_validator, type_name
+from emulator.schema_check import SchemaValidator, load_schema_validator, type_name
 from emulator.violations import Violation, violation_of
 
 if TYPE_CHECKING:
@@ -71,14 +72,31 @@ def validate_input(model: Model, model_input: Any) -> None:
     raise bad_input(describe(error))
 
 
+@lru_cache(maxsize=None)
+def _form_validator(schema_name: str, index: int) -> SchemaValidator:
+    root = load_schema_validator(f"workers_ai/{schema_name}").schema
+    return SchemaValidator(f"{schema_name}#/oneOf/{index}", {**root["oneOf"][index], "$defs": root.get("$defs", {})})
+
+
+def _uses_messages(model: Model, data: dict[str, Any]) -> bool:
+    """Whether the input is the messages form. With both `prompt` and `messages` present the
+    input passed the schema's oneOf only because exactly one form is valid: that one is used."""
+    if "messages" not in data:
+        return False
+    if "prompt" not in data or model.input_schema is None:
+        return True
+    return not _form_validator(model.input_schema, 0).is_valid(data)
+
+
 def parse_text_generation(model: Model, data: dict[str, Any]) -> ChatRequest:
-    if "messages" in data:
+    """`data` has passed `validate_input` for this model."""
+    if _uses_messages(model, data):
         messages = [Message("system" if m["role"] == "developer" else m["role"], text_of(m.get("content"))) for m in data["messages"]]
     else:
         messages = [Message("user", data["prompt"])]
     tools = []
     for tool in data.get("tools", []):
-        spec = tool.get("function", tool)
+        spec = tool["function"] if tool.get("type") == "function" and isinstance(tool.get("function"), dict) else tool
         tools.append(ToolSpec(spec["name"], spec.get("description", ""), spec.get("parameters") or {"type": "object", "properties": {}}))
     fmt = data.get("response_format") or {}
     schema = None

@@ -12,14 +12,13 @@ Matching rule (documented in the README):
 from __future__ import annotations
 
 import fnmatch
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 
-from emulator.schema_check import ConfigError, load_schema_validator
+from emulator.schema_check import ConfigError, load_schema_validator, read_data_file
 
 FIXTURE_SUFFIXES = (".json", ".yaml", ".yml")
 
@@ -137,22 +136,7 @@ def compile_fixture(spec: dict[str, Any], source: str) -> Fixture:
 
 def parse_fixture_file(path: Path) -> dict[str, Any]:
     """Read one fixture file and validate it; errors name the file and the JSON path."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
-    if path.suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}: line {exc.lineno} column {exc.colno}: not valid JSON: {exc.msg}") from exc
-    else:
-        import yaml  # only a YAML file pays for the import
-
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    data = read_data_file(path, "fixture file")
     if data is None:
         data = {}
     check_fixture_document(data, str(path))

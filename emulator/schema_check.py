@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
@@ -151,3 +152,22 @@ def load_schema_validator(relative: str, compile_after: int = _COMPILE_AFTER) ->
 
 
 __all__ = ["ConfigError", "SchemaValidator", "load_schema_validator", "json_path"]
+
+
+def read_data_file(path: Path, what: str) -> Any:
+    """A JSON or YAML file (by its suffix) as data; errors name the file and where it broke."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read {what}: {exc.strerror}") from exc
+    if path.suffix == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}: line {exc.lineno} column {exc.colno}: not valid JSON: {exc.msg}") from exc
+    import yaml  # only a YAML file pays for the import
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc

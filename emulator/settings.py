@@ -5,7 +5,6 @@ Precedence: command-line flag > environment variable > config file > default.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 
 
 from emulator.journal import DEFAULT_JOURNAL_SIZE
-from emulator.schema_check import ConfigError, load_schema_validator
+from emulator.schema_check import ConfigError, load_schema_validator, read_data_file
 
 ENV_PREFIX = "AI_GATEWAY_EMULATOR_"
 EXAMPLE_ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
@@ -97,22 +96,7 @@ def env_name(setting: str) -> str:
 
 def read_config_file(path: Path) -> dict[str, Any]:
     """Load and validate a config file (JSON or YAML) against schemas/config.schema.json."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from exc
-    if path.suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}: not valid JSON: {exc}") from exc
-    else:
-        import yaml  # only a YAML config pays for the import
-
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    data = read_data_file(path, "config file")
     load_schema_validator("config.schema.json", compile_after=0).check(data, source=str(path))
     return data or {}
 

@@ -214,16 +214,30 @@ class FixtureSet:
     def __len__(self) -> int:
         return len(self._runtime) + len(self._files)
 
-    def match(self, ctx: MatchContext) -> Fixture | None:
+    def match(self, ctx: MatchContext) -> tuple[Fixture | None, MatchReport]:
+        """The most specific fixture that matches (first loaded on ties, runtime ones first), and
+        why each fixture did or did not match, for the journal and failing-test reports."""
         best: Fixture | None = None
         best_score: tuple[int, int] = (-1, -1)
+        outcomes = []
         for fixture in self:
-            if fixture.mismatch(ctx) is None:
-                score = fixture.specificity
-                if score > best_score:
-                    best, best_score = fixture, score
-        return best
+            why_not = fixture.mismatch(ctx)
+            outcomes.append((fixture, why_not))
+            if why_not is None and fixture.specificity > best_score:
+                best, best_score = fixture, fixture.specificity
+        return best, MatchReport(outcomes)
 
-    def explain(self, ctx: MatchContext) -> list[dict[str, str]]:
-        """Why each fixture did or did not match: for the journal and failing-test reports."""
-        return [{"fixture": f.name, "source": f.source, "result": f.mismatch(ctx) or "matched"} for f in self]
+
+class MatchReport:
+    """Each fixture's outcome for one request; worded only when the journal is read."""
+
+    __slots__ = ("_outcomes",)
+
+    def __init__(self, outcomes: list[tuple[Fixture, str | None]]) -> None:
+        self._outcomes = outcomes
+
+    def view(self) -> list[dict[str, str]]:
+        return [{"fixture": f.name, "source": f.source, "result": why_not or "matched"} for f, why_not in self._outcomes]
+
+
+NO_REPORT = MatchReport([])

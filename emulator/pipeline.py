@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Callable
 
 from starlette.requests import Request
@@ -23,10 +24,10 @@ from emulator.dialects.openai_responses_stream import OpenAIResponsesStream
 from emulator.dialects.workers_ai_stream import WorkersAIStream
 from emulator.dialects.openai_chat import DIALECT as OPENAI_CHAT
 from emulator.errors import GatewayError, InvalidRequest
-from emulator.fixtures import Fixture, MatchContext
+from emulator.fixtures import NO_REPORT, Fixture, MatchContext, MatchReport
 from emulator.gateway.attempts import Attempt, RetryPolicy, run_attempts, timeout_error
 from emulator.gateway.auth import authenticate, check_account
-from emulator.gateway.cache import CachedResponse, CacheDecision, decide, default_key
+from emulator.gateway.cache import NO_CACHE, CachedResponse, decide, default_key
 from emulator.gateway.gateways import GATEWAY_HEADER, Gateway, iso
 from emulator.gateway.headers import GatewayOptions, lenient_metadata, parse_gateway_headers
 from emulator.gateway.logs import metadata_text
@@ -74,7 +75,7 @@ class Exchange:
     model: str | None = None
     gateway: str | None = None
     fixture: str | None = None
-    match_report: list[dict[str, str]] = field(default_factory=list)
+    match_report: MatchReport = NO_REPORT
     status: int = 0
     error: str | None = None
     trace: GatewayTrace | None = None
@@ -101,7 +102,7 @@ class Exchange:
             "model": self.model,
             "gateway": self.gateway,
             "fixture": self.fixture,
-            "fixture_report": self.match_report,
+            "fixture_report": self.match_report.view(),
             "status": self.status,
             "error": self.error,
             "log_id": self.trace.log_id if self.trace else None,
@@ -125,9 +126,9 @@ class Door:
 
     def admit(self, state: EmulatorState, request: Request, ex: Exchange, endpoint: str) -> str:
         """The front door: checks the caller, returns the account id."""
-        authenticate(request.headers, state.settings, accept_x_api_key=endpoint == MESSAGES)
+        authenticate(ex.headers, state.settings, accept_x_api_key=endpoint == MESSAGES)
         account_id = request.path_params["account_id"]
-        check_account(account_id, request.url.path, state.settings)
+        check_account(account_id, ex.path, state.settings)
         return account_id
 
     def model(self, state: EmulatorState, name: str) -> Model:
@@ -149,9 +150,10 @@ class Pipeline:
 
     # --- shared steps ------------------------------------------------------------------
     def _start(self, request: Request, endpoint: str) -> Exchange:
-        headers = {k.lower(): v for k, v in request.headers.items()}
+        # ASGI servers hand header names over lower-cased; latin-1 is how Starlette decodes them.
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.scope["headers"]}
         return Exchange(
-            endpoint, request.method, request.url.path, headers, started_at=self.state.clock.now(),
+            endpoint, request.method, request.scope["path"], headers, started_at=self.state.clock.now(),
             requested_gateway=headers.get(GATEWAY_HEADER), step=request.scope.get(STEP_SCOPE_KEY, 0),
         )
 
@@ -190,27 +192,29 @@ class Pipeline:
     async def _through_gateway(
         self,
         ex: Exchange,
-        fixture: Fixture | None,
+        find: Callable[[], Fixture | None],
         streaming: bool,
-        produce: Callable[[], Answer],
-        render: Callable[[Answer], Response],
+        produce: Callable[[Fixture | None], Answer],
+        render: Callable[[Answer, Fixture | None], Response],
     ) -> Response:
         """The simulated upstream's answer as the gateway delivers it. Without a gateway
-        (plain Workers AI) there is a single attempt and no cache."""
-        decision = CacheDecision(None, None, False)
+        (plain Workers AI) there is a single attempt and no cache. The fixture is looked up
+        (`find`) only when the request gets past the cache: a hit never reaches the upstream."""
+        decision = NO_CACHE
         in_gateway = ex.trace is not None
         if in_gateway:
-            key = default_key(ex.provider, ex.endpoint, ex.model or "", ex.headers.get("authorization", ""), ex.raw_body)
+            key = partial(default_key, ex.provider, ex.endpoint, ex.model or "", ex.headers.get("authorization", ""), ex.raw_body)
             decision = decide(ex.options, ex.gateway_settings.get("cache_ttl"), streaming, key)
             if decision.lookup:
                 hit = self.state.cache.get(gateway_scope(ex), decision.key)
                 if hit is not None:
                     return self._cache_hit(ex, hit)
+        fixture = find()
         respond = fixture.respond if fixture is not None else {}
         policy = RetryPolicy.of(ex.options, ex.gateway_settings) if in_gateway else RetryPolicy()
 
         def attempt(spec: dict[str, Any]) -> Answer:
-            return failure_from(spec["error"]) if "error" in spec and spec is not respond else produce()
+            return failure_from(spec["error"]) if "error" in spec and spec is not respond else produce(fixture)
 
         result = await run_attempts(policy, respond.get("attempts", []), respond, self.state.clock, attempt)
         ex.attempts = result.attempts
@@ -220,7 +224,7 @@ class Pipeline:
         usage = getattr(result.answer, "usage", None)
         if usage is not None:
             ex.tokens = (usage.input_tokens, usage.output_tokens)
-        response = render(result.answer)
+        response = render(result.answer, fixture)
         if decision.applies:
             assert ex.trace is not None and decision.key is not None and decision.ttl is not None
             ex.trace.cache_status = "MISS"
@@ -235,22 +239,24 @@ class Pipeline:
         ex.cached = True
         tokens = hit.log.get("tokens")
         ex.tokens = (0, tokens[1]) if tokens else None
-        ex.fixture = None
         return Response(hit.body, hit.status, headers=hit.headers, media_type=hit.media_type)
 
     def _match(self, ex: Exchange, endpoint: str, model: str, content: str) -> Fixture | None:
         ctx = MatchContext(endpoint, model, content, ex.headers, lenient_metadata(ex.headers))
-        fixture = self.state.fixtures.match(ctx)
+        fixture, ex.match_report = self.state.fixtures.match(ctx)
         ex.fixture = fixture.name if fixture else None
-        ex.match_report = self.state.fixtures.explain(ctx)
         return fixture
 
     def _finish(self, ex: Exchange, response: Response) -> Response:
         ex.status = response.status_code
         if ex.trace is not None:
-            response.headers.update(ex.trace.headers())
+            trace = ex.trace.headers()
+            if any(name.startswith(b"cf-aig-") for name, _ in response.raw_headers):
+                response.headers.update(trace)  # replaces what the answer set
+            else:
+                response.raw_headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in trace.items())
             self._log(ex, response)
-        self.state.journal.record(ex.entry(self.state.clock.now()))
+        self.state.journal.record(partial(ex.entry, self.state.clock.now()))
         return response
 
     def _log(self, ex: Exchange, response: Response) -> None:
@@ -260,7 +266,7 @@ class Pipeline:
             collect = ex.gateway_settings.get("collect_logs", True)
         if not collect or ex.trace is None:
             return
-        self.state.logs.add(gateway_scope(ex), gateway_log_entry(ex, response, self.state.clock.now()))
+        self.state.logs.add(gateway_scope(ex), ex.trace.log_id, partial(gateway_log_entry, ex, response))
 
     def _gateway_error(self, ex: Exchange, err: GatewayError, door: Door = REST) -> Response:
         ex.error = str(err)
@@ -288,9 +294,9 @@ class Pipeline:
             ex.model = model.name
             self._check_endpoint(model, dialect)
             self._gateway(account_id, ex, model, required_for_workers_ai=True)
-            fixture = self._match(ex, dialect.endpoint, model.name, req.last_user_text)
+            find = lambda: self._match(ex, dialect.endpoint, model.name, req.last_user_text)  # noqa: E731
 
-            def render(answer: Answer) -> Response:
+            def render(answer: Answer, fixture: Fixture | None) -> Response:
                 if isinstance(answer, UpstreamFailure):
                     return self._upstream_failure(answer, dialect, request_id, id_header)
                 assert isinstance(answer, Completion)
@@ -299,8 +305,8 @@ class Pipeline:
                     return self._stream(dialect.endpoint, req, answer, ctx, fixture, id_header)
                 return JSONResponse(dialect.render(req, answer, ctx), headers=id_header)
 
-            produce = lambda: answer_chat(req, fixture, self.state.settings.seed)  # noqa: E731
-            return self._finish(ex, await self._through_gateway(ex, fixture, req.stream, produce, render))
+            produce = lambda fixture: answer_chat(req, fixture, self.state.settings.seed)  # noqa: E731
+            return self._finish(ex, await self._through_gateway(ex, find, req.stream, produce, render))
         except GatewayError as err:
             err.headers.update(id_header)
             return self._gateway_error(ex, err, door)
@@ -391,19 +397,19 @@ class Pipeline:
         gateway = self._gateway(account_id, ex, model, required_for_workers_ai)
         extra_headers = {} if gateway is not None else {"cf-ai-req-id": self.state.ids.uuid()}
         if model.task != TEXT_GENERATION:
-            fixture = self._match(ex, RUN, model.name, _task_text(model_input))
-            produce_task = lambda: answer_task(model, model_input, fixture, self.state.settings.seed)  # noqa: E731
-            render_task = lambda answer: self._render_task(answer, extra_headers)  # noqa: E731
-            return self._finish(ex, await self._through_gateway(ex, fixture, False, produce_task, render_task))
+            find_task = lambda: self._match(ex, RUN, model.name, _task_text(model_input))  # noqa: E731
+            produce_task = lambda fixture: answer_task(model, model_input, fixture, self.state.settings.seed)  # noqa: E731
+            render_task = lambda answer, _fixture: self._render_task(answer, extra_headers)  # noqa: E731
+            return self._finish(ex, await self._through_gateway(ex, find_task, False, produce_task, render_task))
         if model.is_workers_ai:
             req = workers_ai.parse_text_generation(model, model_input)
             dialect = None
         else:
             dialect = NATIVE_DIALECTS[model.native_format]
             req = dialect.parse(model_input)
-        fixture = self._match(ex, RUN, model.name, req.last_user_text)
+        find = lambda: self._match(ex, RUN, model.name, req.last_user_text)  # noqa: E731
 
-        def render(answer: Answer) -> Response:
+        def render(answer: Answer, fixture: Fixture | None) -> Response:
             if isinstance(answer, UpstreamFailure):
                 return self._upstream_failure(answer, None, "", extra_headers)
             assert isinstance(answer, Completion)
@@ -416,8 +422,8 @@ class Pipeline:
                 result = dialect.render(req, answer, ctx)
             return JSONResponse(cloudflare_v4.success(result), headers=extra_headers)
 
-        produce = lambda: answer_chat(req, fixture, self.state.settings.seed)  # noqa: E731
-        return self._finish(ex, await self._through_gateway(ex, fixture, req.stream, produce, render))
+        produce = lambda fixture: answer_chat(req, fixture, self.state.settings.seed)  # noqa: E731
+        return self._finish(ex, await self._through_gateway(ex, find, req.stream, produce, render))
 
     def _stream(self, wire_format: str, req: ChatRequest, answer: Completion, ctx: RenderContext, fixture: Fixture | None, headers: dict[str, str]) -> Response:
         plan = StreamPlan.of(fixture)
@@ -457,7 +463,7 @@ def _replayable(headers: Any) -> dict[str, str]:
     return {k: v for k, v in headers.items() if k.lower() not in ("content-length", "content-type") and not k.lower().startswith("cf-aig-")}
 
 
-def gateway_log_entry(ex: Exchange, response: Response, now: float) -> dict[str, Any]:
+def gateway_log_entry(ex: Exchange, response: Response) -> dict[str, Any]:
     assert ex.trace is not None
     body = bytes(getattr(response, "body", b"") or b"")
     tokens_in, tokens_out = ex.tokens if ex.tokens else (None, None)

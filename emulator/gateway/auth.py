@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import Headers
+from typing import Mapping
 
 from emulator.errors import bad_auth, missing_auth, no_route
 from emulator.settings import Settings
 
 
-def authenticate(headers: Headers, settings: Settings, accept_x_api_key: bool = False) -> str:
-    """The caller's token. Missing: 400 9106. Malformed, empty or not accepted: 401 10000."""
+def authenticate(headers: Mapping[str, str], settings: Settings, accept_x_api_key: bool = False) -> str:
+    """The caller's token (`headers` with lower-case names). Missing: 400 9106. Malformed, empty or not accepted: 401 10000."""
     authorization = headers.get("authorization")
     if authorization is not None:
         scheme, _, token = authorization.strip().partition(" ")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from emulator.clock import Clock
 from emulator.gateway.headers import GatewayOptions
@@ -62,11 +62,15 @@ def default_key(provider: str, endpoint: str, model: str, auth: str, body: bytes
     return digest.hexdigest()
 
 
-def decide(options: GatewayOptions, gateway_ttl: int | None, streaming: bool, key: str) -> CacheDecision:
+NO_CACHE = CacheDecision(None, None, False)
+
+
+def decide(options: GatewayOptions, gateway_ttl: int | None, streaming: bool, default: Callable[[], str]) -> CacheDecision:
+    """`default` computes the default key, only when caching applies and no custom key is set."""
     ttl = cache_ttl(options, gateway_ttl, streaming)
     if ttl is None:
-        return CacheDecision(None, None, False)
-    return CacheDecision(ttl, options.cache_key or key, lookup=not options.skip_cache)
+        return NO_CACHE
+    return CacheDecision(ttl, options.cache_key or default(), lookup=not options.skip_cache)
 
 
 class ResponseCache:

@@ -129,6 +129,8 @@ class _Reader:
 
 def parse_gateway_headers(headers: dict[str, str], strict: bool = False) -> GatewayOptions:
     """`headers` has lower-case names. Raises GatewayError only when `strict`."""
+    if _OPTION_HEADERS.isdisjoint(headers):
+        return GatewayOptions()  # most requests set none of them
     r = _Reader(headers, strict)
     options = GatewayOptions(
         cache_ttl=r.integer("cf-aig-cache-ttl", MIN_CACHE_TTL, MAX_CACHE_TTL, "cf-cache-ttl"),
@@ -145,6 +147,14 @@ def parse_gateway_headers(headers: dict[str, str], strict: bool = False) -> Gate
     )
     options.ignored.extend(r.ignored)
     return options
+
+
+# Every header parse_gateway_headers reads (the deprecated spellings included).
+_OPTION_HEADERS = frozenset({
+    "cf-aig-cache-ttl", "cf-cache-ttl", "cf-aig-skip-cache", "cf-skip-cache", "cf-aig-cache-key",
+    "cf-aig-request-timeout", "cf-aig-max-attempts", "cf-aig-retry-delay", "cf-aig-backoff",
+    "cf-aig-collect-log", "cf-aig-collect-log-payload", "cf-aig-metadata", "cf-aig-event-id",
+})
 
 
 def lenient_metadata(headers: dict[str, str]) -> dict[str, Any]:

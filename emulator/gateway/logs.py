@@ -4,8 +4,8 @@ per gateway, queried by the logs API with its filters and paging."""
 from __future__ import annotations
 
 import json
-from collections import OrderedDict, deque
-from typing import Any, Iterable
+from collections import deque
+from typing import Any, Callable, Iterable
 
 DEFAULT_LOGS_PER_GATEWAY = 10_000
 MAX_PER_PAGE = 50
@@ -18,32 +18,51 @@ LIST_FIELDS = (
 )
 
 
+class _Entry:
+    """One log entry, written out (once) when the logs API first reads it."""
+
+    __slots__ = ("id", "_build", "_value")
+
+    def __init__(self, log_id: str, build: Callable[[], dict[str, Any]] | None, value: dict[str, Any] | None = None) -> None:
+        self.id = log_id
+        self._build = build
+        self._value = value
+
+    def value(self) -> dict[str, Any]:
+        if self._value is None:
+            assert self._build is not None
+            self._value, self._build = self._build(), None
+        return self._value
+
+
 class LogStore:
     def __init__(self, max_per_gateway: int = DEFAULT_LOGS_PER_GATEWAY) -> None:
         self._max = max_per_gateway
-        self._gateways: dict[str, deque[dict[str, Any]]] = {}
-        self._by_id: dict[str, OrderedDict[str, dict[str, Any]]] = {}
+        self._gateways: dict[str, deque[_Entry]] = {}
+        self._by_id: dict[str, dict[str, _Entry]] = {}
 
-    def add(self, scope: str, entry: dict[str, Any]) -> None:
+    def add(self, scope: str, log_id: str, build: Callable[[], dict[str, Any]]) -> None:
+        """Log `log_id`; `build` writes the entry out when it is first read."""
         entries = self._gateways.setdefault(scope, deque())
-        by_id = self._by_id.setdefault(scope, OrderedDict())
+        by_id = self._by_id.setdefault(scope, {})
         if len(entries) >= self._max:
-            oldest = entries.popleft()
-            by_id.pop(oldest["id"], None)
+            by_id.pop(entries.popleft().id, None)
+        entry = _Entry(log_id, build)
         entries.append(entry)
-        by_id[entry["id"]] = entry
+        by_id[log_id] = entry
 
     def get(self, scope: str, log_id: str) -> dict[str, Any] | None:
-        return self._by_id.get(scope, {}).get(log_id)
+        entry = self._by_id.get(scope, {}).get(log_id)
+        return None if entry is None else entry.value()
 
     def entries(self, scope: str) -> list[dict[str, Any]]:
-        return list(self._gateways.get(scope, ()))
+        return [entry.value() for entry in self._gateways.get(scope, ())]
 
     def delete(self, scope: str, keep: Iterable[dict[str, Any]]) -> int:
-        kept = list(keep)
+        kept = [_Entry(e["id"], None, e) for e in keep]
         before = len(self._gateways.get(scope, ()))
         self._gateways[scope] = deque(kept)
-        self._by_id[scope] = OrderedDict((e["id"], e) for e in kept)
+        self._by_id[scope] = {e.id: e for e in kept}
         return before - len(kept)
 
     def drop_gateway(self, scope: str) -> None:

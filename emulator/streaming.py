@@ -95,36 +95,54 @@ DISCONNECT = _Disconnect()
 
 
 class EventStreamResponse(StreamingResponse):
+    """Writes frames as they are made: the first event leaves before the last is rendered.
+    `body` is what has been written so far (the whole transcript once the stream ended), for
+    the gateway's log entry, which is written out when it is read."""
+
     media_type = "text/event-stream"
+
+    def __init__(self, frames: AsyncIterator[Any], headers: dict[str, str]) -> None:
+        self._written: list[str] = []
+        super().__init__(frames, headers=headers)
+
+    @property
+    def body(self) -> bytes | None:  # type: ignore[override]
+        # None until something was written: Starlette reads `body` at start to set Content-Length.
+        return "".join(self._written).encode("utf-8") if self._written else None
 
     async def stream_response(self, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
         async for chunk in self.body_iterator:
             if chunk is DISCONNECT:
                 return  # the server closes the connection: the client sees a truncated body
+            self._written.append(chunk)
             await send({"type": "http.response.body", "body": chunk.encode("utf-8"), "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-def transcript(renderer: StreamRenderer, plan: StreamPlan) -> list[Any]:
+def transcript(renderer: StreamRenderer, plan: StreamPlan) -> Iterator[Any]:
     """Every frame the stream writes, in order, with the fixture's fault played in place of the
     event it replaces (so Responses sequence numbers stay consecutive); DISCONNECT ends it early."""
-    written: list[Any] = []
+    count = 0
     frames = renderer.events()
     while True:
-        if plan.error_after == len(written):
-            return written + [renderer.error_event()]
-        if plan.malformed_after == len(written):
-            written.append(renderer.malformed_event())
-        if plan.disconnect_after == len(written):
-            return written + [DISCONNECT]
+        if plan.error_after == count:
+            yield renderer.error_event()
+            return
+        if plan.malformed_after == count:
+            count += 1
+            yield renderer.malformed_event()
+        if plan.disconnect_after == count:
+            yield DISCONNECT
+            return
         frame = next(frames, None)
         if frame is None:
-            return written
-        written.append(frame)
+            return
+        count += 1
+        yield frame
 
 
-async def _paced(frames: list[Any], plan: StreamPlan, clock: Clock, source: str) -> AsyncIterator[Any]:
+async def _paced(frames: Iterator[Any], plan: StreamPlan, clock: Clock, source: str) -> AsyncIterator[Any]:
     for index, frame in enumerate(frames):
         if frame is DISCONNECT:
             log.info("stream fault from %s: closing the connection after %d events", source, index)
@@ -134,9 +152,5 @@ async def _paced(frames: list[Any], plan: StreamPlan, clock: Clock, source: str)
 
 
 def event_stream(renderer: StreamRenderer, plan: StreamPlan, clock: Clock, headers: dict[str, str], source: str = "synth") -> EventStreamResponse:
-    """A `text/event-stream` response that writes the renderer's events one by one. Its `body`
-    is the whole transcript, for the gateway's logs (the frames themselves are cheap to render)."""
-    frames = transcript(renderer, plan)
-    response = EventStreamResponse(_paced(frames, plan, clock, source), headers=headers)
-    response.body = "".join(f for f in frames if f is not DISCONNECT).encode("utf-8")
-    return response
+    """A `text/event-stream` response that renders and writes the renderer's events one by one."""
+    return EventStreamResponse(_paced(transcript(renderer, plan), plan, clock, source), headers)

@@ -16,6 +16,7 @@ import re
 import random
 import struct
 import zlib
+from functools import lru_cache
 from typing import Any
 
 from emulator.regex_strings import string_matching
@@ -55,6 +56,15 @@ MAX_ITEMS = 1_000
 MAX_PROPERTIES = 1_000
 MAX_STRING_LENGTH = 100_000
 MAX_VALUES = 100_000  # every value generated for one answer, nested ones included
+
+
+@lru_cache(maxsize=1)
+def _normal_quantiles() -> tuple[float, ...]:
+    """The standard normal's quantiles at the midpoints of 4096 equal-probability bins."""
+    from statistics import NormalDist  # ~15 ms to import: only when an embedding is first made
+
+    normal = NormalDist()
+    return tuple(normal.inv_cdf((i + 0.5) / 4096) for i in range(4096))
 
 
 class SchemaTooLarge(Exception):
@@ -258,9 +268,14 @@ class Synth:
 
     # --- Workers AI task outputs ----------------------------------------------------------
     def embedding(self, dimensions: int) -> list[float]:
-        vector = [self.rng.gauss(0.0, 1.0) for _ in range(dimensions)]
-        norm = math.sqrt(sum(x * x for x in vector)) or 1.0
-        return [round(x / norm, 6) for x in vector]
+        """A unit vector of normally distributed components, 6 decimals each. The components are
+        12-bit normal quantiles from one draw (a fifth of the cost of `gauss` per component)."""
+        quantiles = _normal_quantiles()
+        raw = self.rng.getrandbits(16 * dimensions).to_bytes(2 * dimensions, "little")
+        vector = [quantiles[x & 4095] for x in memoryview(raw).cast("H")]
+        scale = 1e6 / (math.hypot(*vector) or 1.0)
+        # round(x * 1e6) / 1e6 is the float nearest the 6-decimal value (as round(x, 6), cheaper).
+        return [round(x * scale) / 1e6 for x in vector]
 
     def png(self, size: int = 8) -> bytes:
         """A small, valid PNG with seeded colours."""

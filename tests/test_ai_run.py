@@ -114,6 +114,9 @@ def test_cloudflare_sdk_embeddings_have_each_models_dimensions(cloudflare_client
     assert result["shape"] == [3, dimensions]
     assert len(result["data"]) == 3 and all(len(vector) == dimensions for vector in result["data"])
     assert result["pooling"] == pooling
+    for vector in result["data"]:  # unit vectors (cosine similarity works), distinct per text
+        assert abs(sum(x * x for x in vector) - 1) < 1e-3 and len(set(vector)) > dimensions // 4
+    assert len({tuple(vector) for vector in result["data"]}) == 3
 
 
 def test_cloudflare_sdk_json_image_and_audio(cloudflare_client, emulator):

@@ -112,3 +112,15 @@ def test_ai_run_envelope_is_cached_per_gateway(emulator):
     again = httpx.post(url, json=body, headers=headers)
     assert again.status_code == 200 and again.headers["cf-aig-cache-status"] == "HIT"
     assert again.json()["success"] is True
+
+
+def test_a_hit_never_reaches_the_upstream_so_no_fixture_answers_it(emulator):
+    reset(emulator)
+    add_fixture(emulator, {"name": "cached-answer", "match": {"content": "from the fixture"}, "respond": {"text": "fixture text"}})
+    ttl = {"cf-aig-cache-ttl": "300"}
+    first, second = chat(emulator, "from the fixture", ttl), chat(emulator, "from the fixture", ttl)
+    assert first.json()["choices"][0]["message"]["content"] == second.json()["choices"][0]["message"]["content"] == "fixture text"
+    miss, hit = httpx.get(emulator.base_url + "/__emulator__/journal").json()["entries"][-2:]
+    assert (miss["cache_status"], miss["fixture"]) == ("MISS", "cached-answer")
+    assert any(r["result"] == "matched" for r in miss["fixture_report"])
+    assert (hit["cache_status"], hit["fixture"], hit["fixture_report"]) == ("HIT", None, [])

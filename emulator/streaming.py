@@ -22,9 +22,12 @@ from emulator.tokens import split_tokens
 
 log = logging.getLogger("emulator")
 
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # one encoder for every frame
+
+
 def sse(data: Any, event: str | None = None) -> str:
     """One SSE frame: an optional `event:` line, one `data:` line of compact JSON, a blank line."""
-    payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    payload = data if isinstance(data, str) else _COMPACT.encode(data)
     return (f"event: {event}\n" if event else "") + f"data: {payload}\n\n"
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from functools import cache
+from typing import Any, Callable
 
 from emulator.catalog import Model
 from emulator.completion import ChatRequest, Completion, TaskOutput, ToolCall, UpstreamFailure, Usage
@@ -49,7 +50,8 @@ def answer_chat(req: ChatRequest, fixture: Fixture | None, seed: int) -> Complet
     respond = fixture.respond if fixture is not None else {}
     if "error" in respond:
         return failure_from(respond["error"])
-    synth = Synth(chat_seed(seed, req))
+    # Made on first use: a fixture's text answer draws nothing (seeding costs tens of microseconds).
+    synth = cache(lambda: Synth(chat_seed(seed, req)))
     tool_calls = _tool_calls(req, respond, synth)
     text: str | None
     finish = "tool_calls" if tool_calls else "stop"
@@ -62,11 +64,11 @@ def answer_chat(req: ChatRequest, fixture: Fixture | None, seed: int) -> Complet
     elif tool_calls:
         text = None
     elif req.output_schema is not None:
-        text = json.dumps(value_for_request_schema(synth, req.output_schema, "response_format"), ensure_ascii=False)
+        text = json.dumps(value_for_request_schema(synth(), req.output_schema, "response_format"), ensure_ascii=False)
     elif req.json_mode:
-        text = json.dumps({"answer": synth.sentence()}, ensure_ascii=False)
+        text = json.dumps({"answer": synth().sentence()}, ensure_ascii=False)
     else:
-        text = synth.paragraph()
+        text = synth().paragraph()
     structured = "structured" in respond or req.output_schema is not None or req.json_mode
     if text is not None and not structured and req.max_tokens is not None:
         pieces = split_tokens(text)
@@ -80,10 +82,10 @@ def answer_chat(req: ChatRequest, fixture: Fixture | None, seed: int) -> Complet
     return Completion(text=text, tool_calls=tool_calls, finish=finish, usage=usage)
 
 
-def _tool_calls(req: ChatRequest, respond: dict[str, Any], synth: Synth) -> list[ToolCall]:
+def _tool_calls(req: ChatRequest, respond: dict[str, Any], synth: Callable[[], Synth]) -> list[ToolCall]:
     if "tool_calls" in respond:
         return [
-            ToolCall(id=call.get("id") or _tool_call_id(synth), name=call["name"], arguments=call.get("arguments", {}))
+            ToolCall(id=call.get("id") or _tool_call_id(synth()), name=call["name"], arguments=call.get("arguments", {}))
             for call in respond["tool_calls"]
         ]
     if "text" in respond or "structured" in respond or "chunks" in respond.get("stream", {}) or not req.tools:
@@ -97,10 +99,10 @@ def _tool_calls(req: ChatRequest, respond: dict[str, Any], synth: Synth) -> list
         return []
     if tool is None:
         return []
-    arguments = value_for_request_schema(synth, tool.parameters or {"type": "object", "properties": {}}, f"function '{tool.name}'")
+    arguments = value_for_request_schema(synth(), tool.parameters or {"type": "object", "properties": {}}, f"function '{tool.name}'")
     if not isinstance(arguments, dict):
         arguments = {}
-    return [ToolCall(id=_tool_call_id(synth), name=tool.name, arguments=arguments)]
+    return [ToolCall(id=_tool_call_id(synth()), name=tool.name, arguments=arguments)]
 
 
 def value_for_request_schema(synth: Synth, schema: Any, owner: str) -> Any:

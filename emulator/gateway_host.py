@@ -321,4 +321,11 @@ def parse_steps(raw: bytes) -> list[dict[str, Any]]:
         for key in ("headers", "config"):
             if key in step and not isinstance(step[key], dict):
                 raise bad_universal_request(f"{where}.{key} must be an object")
+        for name in step.get("headers", {}):
+            if not _HEADER_NAME.fullmatch(name):
+                raise bad_universal_request(f"{where}.headers: {name!r} is not a valid HTTP header name")
     return steps
+
+
+# RFC 9110 field names: one or more token characters.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")

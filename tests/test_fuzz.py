@@ -101,3 +101,71 @@ def test_arbitrary_bytes_never_get_a_5xx(client, endpoint):
         assert_error_in_dialect(client.post(path, content=raw, headers={"content-type": content_type}), dialect)
 
     check()
+
+
+# --- the gateway host: /v1/{account_id}/{gateway_id}/... ------------------------------------
+# Errors the gateway makes are AiGatewayError bodies; a provider's errors keep its own dialect.
+GATEWAY_ENDPOINTS = {
+    "openai": ("/openai/chat/completions", "openai"),
+    "openai-responses": ("/openai/responses", "openai"),
+    "anthropic": ("/anthropic/v1/messages", "anthropic"),
+    "workers-ai": ("/workers-ai/@cf/meta/llama-3.1-8b-instruct", "v4"),
+    "workers-ai-compat": ("/workers-ai/v1/chat/completions", "openai"),
+    "compat": ("/compat/chat/completions", "openai"),
+    "universal": ("", "any"),
+}
+COMPAT_MODELS = st.sampled_from(["openai/gpt-4.1", "anthropic/claude-haiku-4.5", "workers-ai/@cf/meta/llama-3.1-8b-instruct", "gpt-4.1", "nowhere/x", ""])
+step = st.fixed_dictionaries(
+    {"provider": st.sampled_from(["openai", "anthropic", "workers-ai", "compat", "nowhere", ""]) | any_json},
+    optional={
+        "endpoint": st.sampled_from(["chat/completions", "v1/messages", "@cf/meta/llama-3.1-8b-instruct", "x"]) | any_json,
+        "headers": st.dictionaries(st.sampled_from(["authorization", "x-api-key", "cf-aig-cache-ttl", "content-type"]), st.text(max_size=8)) | any_json,
+        "query": near_valid | any_json,
+    },
+)
+user_turns = st.lists(st.fixed_dictionaries({"role": st.just("user"), "content": st.text(min_size=1, max_size=20)}), min_size=1, max_size=2)
+valid_chat = st.fixed_dictionaries(
+    {"model": COMPAT_MODELS | st.sampled_from(["claude-haiku-4-5", "gpt-4o-mini"]), "messages": user_turns},
+    optional={"max_tokens": st.integers(1, 50), "stream": st.booleans(), "tools": st.lists(tool, max_size=1), "tool_choice": st.sampled_from(["auto", "required"])},
+)
+valid_step = st.fixed_dictionaries({
+    "provider": st.sampled_from(["openai", "anthropic", "workers-ai", "compat"]),
+    "endpoint": st.sampled_from(["chat/completions", "v1/messages", "@cf/meta/llama-3.1-8b-instruct"]),
+    "headers": st.just({"authorization": "Bearer sk-x"}),
+    "query": valid_chat,
+})
+gateway_bodies = (
+    near_valid | valid_chat | st.fixed_dictionaries({"model": COMPAT_MODELS}, optional={"messages": st.lists(message, max_size=2)})
+    | st.lists(step | valid_step, max_size=3) | any_json
+)
+
+
+def assert_gateway_host_error(response: httpx.Response, dialect: str) -> None:
+    assert response.status_code < 500 or response.status_code in (502, 503, 504), response.text
+    if response.status_code < 400:
+        return
+    body = response.json()
+    if isinstance(body, dict) and body.get("name") == "AiGatewayError":
+        assert body["success"] is False and body["error"] and isinstance(body["error"][0]["code"], int) and body["message"]
+        return
+    if dialect != "any":
+        assert_error_in_dialect(response, dialect)
+
+
+@pytest.fixture(scope="module")
+def gateway_client(emulator):
+    headers = {"cf-aig-authorization": f"Bearer {emulator.api_token}"}
+    with httpx.Client(base_url=f"{emulator.base_url}/v1/{emulator.account_id}/default", headers=headers, timeout=10) as http:
+        yield http
+
+
+@pytest.mark.parametrize("endpoint", sorted(GATEWAY_ENDPOINTS))
+def test_arbitrary_json_on_the_gateway_host_never_gets_a_server_error(gateway_client, endpoint):
+    path, dialect = GATEWAY_ENDPOINTS[endpoint]
+
+    @settings(FUZZ, max_examples=40)
+    @given(body=gateway_bodies)
+    def check(body):
+        assert_gateway_host_error(gateway_client.post(path, content=json.dumps(body)), dialect)
+
+    check()

@@ -225,6 +225,14 @@ def test_universal_endpoint_answers_the_last_error_when_every_step_fails(gateway
     assert response.json()["error"]["message"] == "boom"
 
 
+def test_universal_step_with_an_invalid_header_name_is_refused_naming_it(gateway):
+    steps = [chat_step("openai", "chat/completions", "gpt-4.1", "Hello!", headers={"bad name\u0100": "x"})]
+    response = httpx.post(gateway_url(gateway), json=steps, headers=GATEWAY_AUTH)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["name"] == "AiGatewayError" and "[0].headers" in body["message"] and "bad name" in body["message"]
+
+
 def test_universal_step_timeout_falls_back(gateway):
     add_fixture(gateway, {"match": {"content": "slow"}, "respond": {"latency_ms": 5000, "text": "late"}})
     steps = [chat_step("openai", "chat/completions", "gpt-4.1", "slow", config={"requestTimeout": 1000}),

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 
 # 2026-01-01T00:00:00Z: the virtual clock's epoch, so timestamps are the same on every run.
 VIRTUAL_EPOCH = 1_767_225_600.0
+# 9999-12-31T23:59:59Z: the last second a timestamp (ISO 8601, log dates) can be written for.
+LATEST = 253_402_300_799.0
+
+
+def check_advance(now: float, seconds: float) -> None:
+    """ValueError unless moving `now` on by `seconds` stays a time that can be written down."""
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError("the clock cannot go backwards" if seconds < 0 else "advance must be a finite number of seconds")
+    if now + seconds > LATEST:
+        raise ValueError(f"advancing by {seconds:g} s would move the clock past 9999-12-31T23:59:59Z")
 
 
 class Clock:
@@ -41,11 +52,10 @@ class VirtualClock(Clock):
 
     async def sleep(self, seconds: float) -> None:
         if seconds > 0:
-            self._now += seconds
+            self._now = min(self._now + seconds, LATEST)  # simulated time stops at the last writable second
 
     def advance(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError("the clock cannot go backwards")
+        check_advance(self._now, seconds)
         self._now += seconds
 
     def reset(self) -> None:
@@ -68,8 +78,7 @@ class RealClock(Clock):
             await asyncio.sleep(seconds)
 
     def advance(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError("the clock cannot go backwards")
+        check_advance(self.now(), seconds)
         self._offset += seconds
 
     def reset(self) -> None:

@@ -57,9 +57,10 @@ class ControlApi:
             body = await _json(request)
             if not isinstance(body, dict) or not isinstance(body.get("advance"), (int, float)) or isinstance(body.get("advance"), bool):
                 return _problem(400, 'body must be {"advance": <seconds, a number >= 0>}')
-            if body["advance"] < 0:
-                return _problem(400, "advance: the clock cannot go backwards")
-            self.state.clock.advance(float(body["advance"]))
+            try:
+                self.state.clock.advance(float(body["advance"]))
+            except (ValueError, OverflowError) as exc:
+                return _problem(400, f"advance: {exc}")
         return JSONResponse(self._clock_view())
 
     async def journal(self, request: Request) -> JSONResponse:

@@ -110,3 +110,15 @@ def test_control_api_openapi_document_lists_every_control_route(emulator):
     doc = httpx.get(emulator.base_url + "/__emulator__/openapi.json").json()
     assert doc["openapi"].startswith("3.")
     assert {"/__emulator__/reset", "/__emulator__/clock", "/__emulator__/journal", "/__emulator__/fixtures"} <= set(doc["paths"])
+
+
+def test_the_clock_refuses_advances_it_could_not_write_down_and_keeps_its_time(emulator):
+    reset(emulator)
+    clock = emulator.base_url + "/__emulator__/clock"
+    before = httpx.get(clock).json()["now"]
+    for advance, problem in [("-1", "backwards"), ("NaN", "finite"), ("Infinity", "finite"), ("1e300", "9999-12-31"), ("1" + "0" * 400, "advance")]:
+        response = httpx.post(clock, content='{"advance": ' + advance + "}")
+        assert response.status_code == 400 and problem in response.text, (advance, response.text)
+    assert httpx.get(clock).json()["now"] == before
+    assert chat(emulator, "still logging").status_code == 200
+    assert httpx.post(clock, json={"advance": 3600}).json()["now"] == before + 3600

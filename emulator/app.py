@@ -48,6 +48,7 @@ def build_app(settings: Settings, state: EmulatorState | None = None) -> Starlet
         Route(f"{ACCOUNT}/ai/v1/chat/completions", chat_completions, methods=["POST"]),
         Route(f"{ACCOUNT}/ai/v1/responses", responses, methods=["POST"]),
         Route(f"{ACCOUNT}/ai/v1/messages", messages, methods=["POST"]),
+        Route(f"{ACCOUNT}/ai/v1/embeddings", pipeline.embeddings, methods=["POST"]),
         # The Anthropic SDK with base_url ".../ai/v1", as Cloudflare's docs configure it, sends this.
         Route(f"{ACCOUNT}/ai/v1/v1/messages", messages, methods=["POST"]),
         Route(f"{ACCOUNT}/ai/models/search", models.search, methods=["GET"]),

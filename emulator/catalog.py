@@ -13,6 +13,7 @@ RUN = "run"
 CHAT = "chat_completions"
 RESPONSES = "responses"
 MESSAGES = "messages"
+EMBEDDINGS = "embeddings"
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ DEFAULT_INPUT_SCHEMAS = {
 
 
 def default_endpoints(name: str, task: str, native_format: str) -> frozenset[str]:
+    if task == TEXT_EMBEDDINGS and name.startswith("@cf/"):
+        return frozenset({RUN, EMBEDDINGS})
     if task != TEXT_GENERATION:
         return frozenset({RUN})
     if name.startswith("@cf/"):

@@ -210,6 +210,8 @@ class GatewayHost:
         if provider == "workers-ai":
             if path == "v1/chat/completions":
                 return "POST", lambda r: chat(r, OPENAI_CHAT, WORKERS_AI)
+            if path == "v1/embeddings":
+                return "POST", lambda r: self.pipeline.embeddings(r, WORKERS_AI)
             model = path.removeprefix("run/")
             if model.startswith("@cf/"):
                 return "POST", lambda r: self.pipeline.run_legacy(r, WORKERS_AI, model)

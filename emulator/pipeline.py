@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -23,6 +23,7 @@ from emulator.dialects.openai_chat_stream import OpenAIChatStream
 from emulator.dialects.openai_responses_stream import OpenAIResponsesStream
 from emulator.dialects.workers_ai_stream import WorkersAIStream
 from emulator.dialects.openai_chat import DIALECT as OPENAI_CHAT
+from emulator.dialects.openai_embeddings import DIALECT as OPENAI_EMBEDDINGS
 from emulator.errors import GatewayError, InvalidRequest
 from emulator.fixtures import NO_REPORT, Fixture, MatchContext, MatchReport
 from emulator.gateway.attempts import Attempt, RetryPolicy, run_attempts, timeout_error
@@ -38,6 +39,10 @@ from emulator.state import EmulatorState
 from emulator.streaming import StreamPlan, event_stream
 from emulator.upstream import answer_chat, answer_task, failure_from
 
+# What a raw-body endpoint does once its body is read and valid: (exchange, account id, body,
+# request id, request-id header) -> the response.
+DialectHandler = Callable[["Exchange", str, Any, str, dict[str, str]], Awaitable[Response]]
+
 NATIVE_DIALECTS: dict[str, ChatDialect] = {"openai_chat": OPENAI_CHAT, "anthropic_messages": ANTHROPIC}
 
 # The stream renderer of each wire format, by the endpoint whose format it is (RUN: Workers AI).
@@ -48,6 +53,7 @@ ENDPOINT_PATHS = {
     "responses": "/ai/v1/responses",
     "messages": "/ai/v1/messages",
     "run": "/ai/run",
+    "embeddings": "/ai/v1/embeddings",
 }
 
 
@@ -277,7 +283,9 @@ class Pipeline:
         return self._gateway_error(self._start(request, endpoint), err, door)
 
     # --- ai/v1/*: raw OpenAI / Anthropic bodies -------------------------------------------
-    async def chat(self, request: Request, dialect: ChatDialect, door: Door = REST) -> Response:
+    async def _in_dialect(self, request: Request, dialect: ChatDialect, door: Door, handle: DialectHandler) -> Response:
+        """The steps every raw-body endpoint shares: its request id, the front door, the body read
+        and validated against the dialect's schema, and errors phrased in that dialect."""
         ex = self._start(request, dialect.endpoint)
         request_id = dialect.new_request_id(self.state.ids)
         id_header = {dialect.request_id_header: request_id}
@@ -288,6 +296,17 @@ class Pipeline:
             if body is _MALFORMED:
                 raise dialect.malformed_json("the body is not valid JSON")
             dialect.validate(body)
+            return await handle(ex, account_id, body, request_id, id_header)
+        except GatewayError as err:
+            err.headers.update(id_header)
+            return self._gateway_error(ex, err, door)
+        except InvalidRequest as err:
+            ex.error = err.message
+            body = dialect.error_body(err.status, err.message, err.param, err.code, request_id)
+            return self._finish(ex, JSONResponse(body, err.status, headers=id_header))
+
+    async def chat(self, request: Request, dialect: ChatDialect, door: Door = REST) -> Response:
+        async def handle(ex: Exchange, account_id: str, body: Any, request_id: str, id_header: dict[str, str]) -> Response:
             req = dialect.parse(body)
             ex.model = req.model
             model = door.model(self.state, req.model)
@@ -307,13 +326,35 @@ class Pipeline:
 
             produce = lambda fixture: answer_chat(req, fixture, self.state.settings.seed)  # noqa: E731
             return self._finish(ex, await self._through_gateway(ex, find, req.stream, produce, render))
-        except GatewayError as err:
-            err.headers.update(id_header)
-            return self._gateway_error(ex, err, door)
-        except InvalidRequest as err:
-            ex.error = err.message
-            body = dialect.error_body(err.status, err.message, err.param, err.code, request_id)
-            return self._finish(ex, JSONResponse(body, err.status, headers=id_header))
+
+        return await self._in_dialect(request, dialect, door, handle)
+
+    # --- ai/v1/embeddings: OpenAI's embeddings format over Workers AI embedding models --------
+    async def embeddings(self, request: Request, door: Door = REST) -> Response:
+        dialect = OPENAI_EMBEDDINGS
+
+        async def handle(ex: Exchange, account_id: str, body: Any, request_id: str, id_header: dict[str, str]) -> Response:
+            req = dialect.parse_embeddings(body)
+            ex.model = req.model
+            model = door.model(self.state, req.model)
+            ex.model = model.name
+            self._check_endpoint(model, dialect)
+            dialect.check_dimensions(req, int(model.output.get("dimensions", 768)))
+            model_input = dialect.model_input(req)
+            workers_ai.validate_input(model, model_input)
+            self._gateway(account_id, ex, model, required_for_workers_ai=True)
+            find = lambda: self._match(ex, dialect.endpoint, model.name, req.texts[-1])  # noqa: E731
+            produce = lambda fixture: answer_task(model, model_input, fixture, self.state.settings.seed)  # noqa: E731
+
+            def render(answer: Answer, _fixture: Fixture | None) -> Response:
+                if isinstance(answer, UpstreamFailure):
+                    return self._upstream_failure(answer, dialect, request_id, id_header)
+                assert isinstance(answer, TaskOutput)
+                return JSONResponse(dialect.render_embeddings(req, answer), headers=id_header)
+
+            return self._finish(ex, await self._through_gateway(ex, find, False, produce, render))
+
+        return await self._in_dialect(request, dialect, door, handle)
 
     def _check_endpoint(self, model: Model, dialect: ChatDialect) -> None:
         if dialect.endpoint in model.endpoints:

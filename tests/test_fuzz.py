@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 ENDPOINTS = {
     "chat": ("/ai/v1/chat/completions", "openai"),
+    "embeddings": ("/ai/v1/embeddings", "openai"),
     "responses": ("/ai/v1/responses", "openai"),
     "messages": ("/ai/v1/messages", "anthropic"),
     "run": ("/ai/run", "v4"),
@@ -22,7 +23,7 @@ ENDPOINTS = {
 scalars = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | st.text(max_size=20)
 any_json = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
 
-MODELS = st.sampled_from(["openai/gpt-4.1", "anthropic/claude-haiku-4.5", "@cf/meta/llama-3.1-8b-instruct", "@cf/baai/bge-m3", "x/y", "", "@cf/"])
+MODELS = st.sampled_from(["openai/gpt-4.1", "anthropic/claude-haiku-4.5", "@cf/meta/llama-3.1-8b-instruct", "@cf/baai/bge-m3", "@cf/baai/bge-small-en-v1.5", "x/y", "", "@cf/"])
 ROLES = st.sampled_from(["user", "assistant", "system", "developer", "tool", "robot"])
 content = st.text(max_size=30) | st.lists(st.fixed_dictionaries({"type": st.sampled_from(["text", "image_url", "input_text"]), "text": st.text(max_size=10) | any_json}), max_size=2) | any_json
 message = st.fixed_dictionaries({"role": ROLES, "content": content}, optional={"name": any_json, "tool_calls": any_json})
@@ -48,6 +49,8 @@ near_valid = st.fixed_dictionaries(
         "stream": st.just(False) | any_json,
         "options": any_json,
         "audio": st.lists(st.integers(0, 255), max_size=5) | any_json,
+        "encoding_format": st.sampled_from(["float", "base64"]) | any_json,
+        "dimensions": st.integers(-2, 2000) | any_json,
     },
 )
 bodies = near_valid | any_json
@@ -111,6 +114,7 @@ GATEWAY_ENDPOINTS = {
     "anthropic": ("/anthropic/v1/messages", "anthropic"),
     "workers-ai": ("/workers-ai/@cf/meta/llama-3.1-8b-instruct", "v4"),
     "workers-ai-compat": ("/workers-ai/v1/chat/completions", "openai"),
+    "workers-ai-embeddings": ("/workers-ai/v1/embeddings", "openai"),
     "compat": ("/compat/chat/completions", "openai"),
     "universal": ("", "any"),
 }

@@ -308,10 +308,7 @@ class Pipeline:
     async def chat(self, request: Request, dialect: ChatDialect, door: Door = REST) -> Response:
         async def handle(ex: Exchange, account_id: str, body: Any, request_id: str, id_header: dict[str, str]) -> Response:
             req = dialect.parse(body)
-            ex.model = req.model
-            model = door.model(self.state, req.model)
-            ex.model = model.name
-            self._check_endpoint(model, dialect)
+            model = self._model(ex, door, dialect, req.model)
             self._gateway(account_id, ex, model, required_for_workers_ai=True)
             find = lambda: self._match(ex, dialect.endpoint, model.name, req.last_user_text)  # noqa: E731
 
@@ -335,10 +332,7 @@ class Pipeline:
 
         async def handle(ex: Exchange, account_id: str, body: Any, request_id: str, id_header: dict[str, str]) -> Response:
             req = dialect.parse_embeddings(body)
-            ex.model = req.model
-            model = door.model(self.state, req.model)
-            ex.model = model.name
-            self._check_endpoint(model, dialect)
+            model = self._model(ex, door, dialect, req.model)
             dialect.check_dimensions(req, int(model.output.get("dimensions", 768)))
             model_input = dialect.model_input(req)
             workers_ai.validate_input(model, model_input)
@@ -355,6 +349,14 @@ class Pipeline:
             return self._finish(ex, await self._through_gateway(ex, find, False, produce, render))
 
         return await self._in_dialect(request, dialect, door, handle)
+
+    def _model(self, ex: Exchange, door: Door, dialect: ChatDialect, name: str) -> Model:
+        """The requested model as this door names it, checked to serve this endpoint."""
+        ex.model = name
+        model = door.model(self.state, name)
+        ex.model = model.name
+        self._check_endpoint(model, dialect)
+        return model
 
     def _check_endpoint(self, model: Model, dialect: ChatDialect) -> None:
         if dialect.endpoint in model.endpoints:

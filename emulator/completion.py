@@ -44,6 +44,7 @@ class ChatRequest:
     max_tokens: int | None = None
     stream: bool = False
     include_usage: bool = False
+    reasoning: bool = False  # the client asked to see the model's reasoning (Anthropic `thinking`)
     body: dict[str, Any] = field(default_factory=dict, repr=False)  # as sent, for dialects that echo it
 
     @property
@@ -83,6 +84,7 @@ class Completion:
     tool_calls: list[ToolCall]
     finish: str
     usage: Usage
+    reasoning: str | None = None  # the model's reasoning, shown before the answer when asked for
 
 
 @dataclass

@@ -76,10 +76,13 @@ def answer_chat(req: ChatRequest, fixture: Fixture | None, seed: int) -> Complet
             text = "".join(pieces[: req.max_tokens])
             finish = "length"
     finish = respond.get("finish_reason", finish)
-    usage = Usage(input_tokens(req), _output_tokens(text, tool_calls))
+    reasoning = None
+    if req.reasoning:
+        reasoning = respond["reasoning"] if "reasoning" in respond else synth().paragraph()
+    usage = Usage(input_tokens(req), _output_tokens(text, tool_calls) + (count_tokens(reasoning) if reasoning else 0))
     if "usage" in respond:
         usage = Usage(respond["usage"].get("input_tokens", usage.input_tokens), respond["usage"].get("output_tokens", usage.output_tokens))
-    return Completion(text=text, tool_calls=tool_calls, finish=finish, usage=usage)
+    return Completion(text=text, tool_calls=tool_calls, finish=finish, usage=usage, reasoning=reasoning)
 
 
 def _tool_calls(req: ChatRequest, respond: dict[str, Any], synth: Callable[[], Synth]) -> list[ToolCall]:

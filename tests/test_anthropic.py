@@ -111,3 +111,43 @@ def test_output_format_json_schema_gets_a_valid_answer(http):
 def test_other_third_party_models_answer_on_messages(anthropic_client):
     message = anthropic_client.messages.create(model="openai/gpt-4.1", max_tokens=50, messages=user("hi"))
     assert message.model == "openai/gpt-4.1"
+
+
+THINKING = {"type": "enabled", "budget_tokens": 1024}
+
+
+def test_extended_thinking_answers_a_signed_thinking_block_before_the_text(client):
+    ask = {"model": "anthropic/claude-sonnet-4.5", "max_tokens": 2048, "messages": user("Think first")}
+    thought = client.messages.create(**ask, thinking=THINKING)
+    plain = client.messages.create(**ask)
+    assert [block.type for block in thought.content] == ["thinking", "text"]
+    assert thought.content[0].thinking and thought.content[0].signature
+    assert thought.content[1].text == plain.content[0].text  # the answer is the same, thinking or not
+    assert thought.usage.output_tokens > plain.usage.output_tokens  # thinking is billed as output
+    with client.messages.stream(**ask, thinking=THINKING) as stream:
+        kinds = {event.type for event in stream}
+        streamed = stream.get_final_message()
+    assert {"thinking", "signature"} <= kinds  # the SDK's events for thinking_delta and signature_delta
+    assert streamed.model_dump(exclude={"id"}) == thought.model_dump(exclude={"id"})
+
+
+def test_a_fixture_scripts_the_thinking_and_adaptive_thinking_shows_it(client, add_fixture, http):
+    add_fixture({"match": {"content": "scripted thought"}, "respond": {"reasoning": "First, the facts.", "text": "Done."}})
+    message = client.messages.create(model="anthropic/claude-sonnet-4.5", max_tokens=100, messages=user("scripted thought"), thinking={"type": "adaptive"})
+    assert [(b.type, getattr(b, "thinking", None) or getattr(b, "text", None)) for b in message.content] == [("thinking", "First, the facts."), ("text", "Done.")]
+    without = client.messages.create(model="anthropic/claude-sonnet-4.5", max_tokens=100, messages=user("scripted thought"))
+    assert [b.type for b in without.content] == ["text"]
+
+
+@pytest.mark.parametrize(
+    "thinking,max_tokens,words",
+    [
+        ({"type": "enabled", "budget_tokens": 100}, 2048, "greater than or equal to 1024"),
+        ({"type": "enabled"}, 2048, "budget_tokens"),
+        ({"type": "enabled", "budget_tokens": 4096}, 2048, "`max_tokens` must be greater than `thinking.budget_tokens`"),
+    ],
+)
+def test_thinking_budget_errors_are_anthropic_400s(client, thinking, max_tokens, words):
+    with pytest.raises(anthropic.BadRequestError) as raised:
+        client.messages.create(model="anthropic/claude-sonnet-4.5", max_tokens=max_tokens, messages=user("x"), thinking=thinking)
+    assert raised.value.body["error"]["type"] == "invalid_request_error" and words in raised.value.body["error"]["message"]

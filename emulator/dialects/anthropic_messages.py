@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +91,9 @@ class AnthropicMessages(ChatDialect):
             for t in body.get("tools", [])
             if "input_schema" in t
         ]
+        thinking = body.get("thinking") or {}
+        if thinking.get("type") == "enabled" and thinking["budget_tokens"] >= body["max_tokens"]:
+            raise InvalidRequest("`max_tokens` must be greater than `thinking.budget_tokens`")
         return ChatRequest(
             endpoint=MESSAGES,
             model=body["model"],
@@ -98,11 +103,14 @@ class AnthropicMessages(ChatDialect):
             output_schema=output_schema(body),
             max_tokens=body["max_tokens"],
             stream=bool(body.get("stream")),
+            reasoning=thinking.get("type") in ("enabled", "adaptive"),
             body=body,
         )
 
     def render(self, req: ChatRequest, completion: Completion, ctx: RenderContext) -> dict[str, Any]:
         content: list[dict[str, Any]] = []
+        if completion.reasoning is not None:
+            content.append({"type": "thinking", "thinking": completion.reasoning, "signature": thinking_signature(completion.reasoning)})
         if completion.text is not None:
             content.append({"type": "text", "text": completion.text})
         for call in completion.tool_calls:
@@ -137,6 +145,12 @@ def output_schema(body: dict[str, Any]) -> dict[str, Any] | None:
         if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
             return fmt.get("schema") or {"type": "object"}
     return None
+
+
+def thinking_signature(thinking: str) -> str:
+    """An opaque signature, as the API attaches to each thinking block (the same text always gets
+    the same one, streamed or not)."""
+    return base64.b64encode(hashlib.blake2b(thinking.encode("utf-8"), digest_size=48).digest() * 4).decode("ascii")
 
 
 def tool_use_id(raw: str) -> str:

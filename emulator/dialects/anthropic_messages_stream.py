@@ -11,7 +11,7 @@ from typing import Any, Iterator
 
 from emulator.completion import ChatRequest, Completion
 from emulator.dialects import RenderContext
-from emulator.dialects.anthropic_messages import STOP_REASON, tool_use_id, usage
+from emulator.dialects.anthropic_messages import STOP_REASON, thinking_signature, tool_use_id, usage
 from emulator.streaming import StreamPlan, StreamRenderer, sse
 
 
@@ -37,13 +37,23 @@ class AnthropicMessagesStream(StreamRenderer):
             },
         })
         index = 0
-        if completion.text is not None:
-            yield event({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})
+        if completion.reasoning is not None:
+            yield event({"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": "", "signature": ""}})
             yield event({"type": "ping"})
-            for piece in self.plan.text_pieces(completion.text):
-                yield event({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}})
+            for piece in self.plan.argument_pieces(completion.reasoning):
+                yield event({"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": piece}})
+            signature = thinking_signature(completion.reasoning)
+            yield event({"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": signature}})
             yield event({"type": "content_block_stop", "index": 0})
             index = 1
+        if completion.text is not None:
+            yield event({"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}})
+            if index == 0:
+                yield event({"type": "ping"})
+            for piece in self.plan.text_pieces(completion.text):
+                yield event({"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": piece}})
+            yield event({"type": "content_block_stop", "index": index})
+            index += 1
         for offset, call in enumerate(completion.tool_calls):
             at = index + offset
             block = {"type": "tool_use", "id": tool_use_id(call.id), "name": call.name, "input": {}}

@@ -50,6 +50,7 @@ near_valid = st.fixed_dictionaries(
         "options": any_json,
         "audio": st.lists(st.integers(0, 255), max_size=5) | any_json,
         "encoding_format": st.sampled_from(["float", "base64"]) | any_json,
+        "thinking": st.fixed_dictionaries({"type": st.sampled_from(["enabled", "disabled", "adaptive"])}, optional={"budget_tokens": st.integers(0, 6000) | any_json}) | any_json,
         "dimensions": st.integers(-2, 2000) | any_json,
     },
 )

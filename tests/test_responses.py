@@ -75,3 +75,15 @@ def test_responses_only_model_works_on_responses_but_not_chat(openai_client):
     with pytest.raises(openai.BadRequestError) as caught:
         openai_client.chat.completions.create(model="openai/gpt-5.6-luna", messages=[{"role": "user", "content": "hi"}])
     assert caught.value.body["param"] == "model"
+
+
+def test_reasoning_settings_echo_back_and_an_unknown_effort_is_a_400(openai_client):
+    import openai
+    import pytest
+
+    response = openai_client.responses.create(model="openai/gpt-5", input="x", reasoning={"effort": "low", "summary": "auto"})
+    assert (response.reasoning.effort, response.reasoning.summary) == ("low", "auto")
+    assert openai_client.responses.create(model="openai/gpt-5", input="x").reasoning.effort is None
+    with pytest.raises(openai.BadRequestError) as raised:
+        openai_client.responses.create(model="openai/gpt-5", input="x", reasoning={"effort": "extreme"})
+    assert raised.value.body["param"] == "reasoning.effort"

@@ -139,6 +139,7 @@ def response_object(
 ) -> dict[str, Any]:
     """The Response object; request settings echo back as the real API does."""
     fmt = (body.get("text") or {}).get("format") or {"type": "text"}
+    reasoning = body.get("reasoning") or {}
     response = {
         "id": response_id,
         "object": "response",
@@ -155,7 +156,7 @@ def response_object(
         "output": output,
         "parallel_tool_calls": body.get("parallel_tool_calls", True) if body.get("parallel_tool_calls") is not None else True,
         "previous_response_id": body.get("previous_response_id"),
-        "reasoning": {"effort": None, "summary": None},
+        "reasoning": {"effort": reasoning.get("effort"), "summary": reasoning.get("summary")},
         "service_tier": "default",
         "store": body.get("store", True) if body.get("store") is not None else True,
         "temperature": body.get("temperature") if body.get("temperature") is not None else 1.0,

@@ -53,6 +53,8 @@ def build_app(settings: Settings, state: EmulatorState | None = None) -> Starlet
         Route(f"{ACCOUNT}/ai/v1/v1/messages", messages, methods=["POST"]),
         Route(f"{ACCOUNT}/ai/models/search", models.search, methods=["GET"]),
         Route(f"{ACCOUNT}/ai/models/schema", models.schema, methods=["GET"]),
+        Route(f"{ACCOUNT}/ai/tasks/search", models.tasks, methods=["GET"]),
+        Route(f"{ACCOUNT}/ai/authors/search", models.authors, methods=["GET"]),
         *GatewaysApi(state).routes(ACCOUNT),
         # The gateway host (gateway.ai.cloudflare.com): /v1/{account_id}/{gateway_id}[/...]
         *GatewayHost(state, pipeline).routes(),

@@ -1,9 +1,10 @@
-"""The Workers AI catalog API: GET ai/models/search and ai/models/schema (v4 envelope)."""
+"""The Workers AI catalog API: GET ai/models/search, ai/models/schema, ai/tasks/search and
+ai/authors/search (v4 envelope), all read from the catalog."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -32,6 +33,15 @@ OUTPUT_SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
+def task_entry(task: str) -> dict[str, Any]:
+    return {"id": str(uuid.uuid5(_TASK_NAMESPACE, task)), "name": task, "description": f"{task} models"}
+
+
+def author_entry(author: str) -> dict[str, Any]:
+    # The API types authors as plain objects; this shape mirrors the task objects (inferred).
+    return {"id": str(uuid.uuid5(_TASK_NAMESPACE, "author:" + author)), "name": author, "description": f"Models by {author}"}
+
+
 def catalog_entry(model: Model) -> dict[str, Any]:
     return {
         "id": model.id or str(uuid.uuid5(_TASK_NAMESPACE, model.name)),
@@ -39,7 +49,7 @@ def catalog_entry(model: Model) -> dict[str, Any]:
         "name": model.name,
         "description": model.description,
         "created_at": model.created_at,
-        "task": {"id": str(uuid.uuid5(_TASK_NAMESPACE, model.task)), "name": model.task, "description": f"{model.task} models"},
+        "task": task_entry(model.task),
         "tags": [],
         "properties": list(model.properties),
     }
@@ -98,3 +108,19 @@ class ModelsApi:
             return JSONResponse(cloudflare_v4.gateway_error(err), err.status)
         input_schema = load_schema_validator(f"workers_ai/{model.input_schema}").schema if model.input_schema else {"type": "object"}
         return JSONResponse(cloudflare_v4.success({"input": input_schema, "output": OUTPUT_SCHEMAS.get(model.task, {"type": "object"})}))
+
+    async def tasks(self, request: Request) -> JSONResponse:
+        """The tasks of the catalog's Workers AI models, in catalog order."""
+        return self._listing(request, lambda m: m.task, task_entry)
+
+    async def authors(self, request: Request) -> JSONResponse:
+        """The authors of the catalog's Workers AI models (`@cf/{author}/...`), in catalog order."""
+        return self._listing(request, lambda m: m.author, author_entry)
+
+    def _listing(self, request: Request, key: Callable[[Model], str], entry: Callable[[str], dict[str, Any]]) -> JSONResponse:
+        try:
+            self._front_door(request)
+        except GatewayError as err:
+            return JSONResponse(cloudflare_v4.gateway_error(err), err.status)
+        names = dict.fromkeys(key(m) for m in self.state.catalog if m.is_workers_ai)
+        return JSONResponse(cloudflare_v4.success([entry(name) for name in names]))

@@ -190,3 +190,13 @@ def test_cloudflare_sdk_model_search_and_schema(cloudflare_client, emulator):
     assert all(m["task"]["name"] == "Text Embeddings" for m in models.result)
     schema = cloudflare_client.ai.models.schema.get(account_id=emulator.account_id, model=LLAMA)
     assert schema.input is not None and schema.output is not None
+
+
+def test_cloudflare_sdk_lists_tasks_and_authors_from_the_catalog(cloudflare_client, emulator):
+    tasks = list(cloudflare_client.ai.tasks.list(account_id=emulator.account_id))
+    assert {"Text Generation", "Text Embeddings", "Automatic Speech Recognition"} <= {t["name"] for t in tasks}
+    models = cloudflare_client.ai.models.list(account_id=emulator.account_id, task="Text Generation").result
+    generation = next(t for t in tasks if t["name"] == "Text Generation")
+    assert generation == models[0]["task"]  # the same task object the model search shows
+    authors = list(cloudflare_client.ai.authors.list(account_id=emulator.account_id))
+    assert {"meta", "baai", "openai"} <= {a["name"] for a in authors} and len({a["name"] for a in authors}) == len(authors)

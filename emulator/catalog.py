@@ -27,6 +27,7 @@ class Model:
     input_schema: str | None = None  # schemas/workers_ai/<name>.json for @cf models
     output: dict[str, Any] = field(default_factory=dict)  # task-specific: dimensions, content_type...
     properties: tuple[dict[str, Any], ...] = ()
+    reasoning: bool = False  # a reasoning model: it reasons before every answer (OpenAI gpt-5, gpt-oss)
     id: str = ""
     created_at: str = "2025-01-01 00:00:00.000"
 
@@ -87,6 +88,7 @@ def model_from_entry(entry: dict[str, Any]) -> Model:
         input_schema=entry.get("input_schema") or (DEFAULT_INPUT_SCHEMAS.get(task) if name.startswith("@cf/") else None),
         output=dict(entry.get("output", {})),
         properties=tuple(entry.get("properties", ())),
+        reasoning=bool(entry.get("reasoning", False)),
         id=entry.get("id", ""),
         created_at=entry.get("created_at", "2025-01-01 00:00:00.000"),
     )

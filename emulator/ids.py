@@ -69,6 +69,9 @@ class IdSource:
     def response_message(self) -> str:
         return "msg_" + self._hex(48)
 
+    def response_reasoning(self) -> str:
+        return "rs_" + self._hex(48)
+
     def response_function_call(self) -> str:
         return "fc_" + self._hex(48)
 

@@ -309,6 +309,7 @@ class Pipeline:
         async def handle(ex: Exchange, account_id: str, body: Any, request_id: str, id_header: dict[str, str]) -> Response:
             req = dialect.parse(body)
             model = self._model(ex, door, dialect, req.model)
+            req.reasoning = dialect.reasons(req, model.reasoning)
             self._gateway(account_id, ex, model, required_for_workers_ai=True)
             find = lambda: self._match(ex, dialect.endpoint, model.name, req.last_user_text)  # noqa: E731
 

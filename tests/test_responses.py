@@ -87,3 +87,33 @@ def test_reasoning_settings_echo_back_and_an_unknown_effort_is_a_400(openai_clie
     with pytest.raises(openai.BadRequestError) as raised:
         openai_client.responses.create(model="openai/gpt-5", input="x", reasoning={"effort": "extreme"})
     assert raised.value.body["param"] == "reasoning.effort"
+
+
+def test_a_reasoning_model_answers_a_reasoning_item_first_with_its_tokens(openai_client):
+    plain = openai_client.responses.create(model="openai/gpt-4.1", input="Why?")
+    reasoned = openai_client.responses.create(model="openai/gpt-5", input="Why?")
+    assert [item.type for item in plain.output] == ["message"]
+    assert [item.type for item in reasoned.output] == ["reasoning", "message"]
+    assert reasoned.output[0].id.startswith("rs_") and reasoned.output[0].summary == []
+    assert reasoned.usage.output_tokens_details.reasoning_tokens > 0
+    assert plain.usage.output_tokens_details.reasoning_tokens == 0
+    summarized = openai_client.responses.create(model="openai/gpt-5", input="Why?", reasoning={"summary": "auto"})
+    assert summarized.output[0].summary[0].type == "summary_text" and summarized.output[0].summary[0].text
+    assert summarized.output_text == reasoned.output_text  # reasoning does not change the answer
+    with openai_client.responses.stream(model="openai/gpt-5", input="Why?", reasoning={"summary": "auto"}) as stream:
+        streamed = stream.get_final_response()
+    assert streamed.output[0].summary == summarized.output[0].summary
+    off = openai_client.responses.create(model="openai/gpt-5", input="Why?", reasoning={"effort": "none"})
+    assert [item.type for item in off.output] == ["message"]
+    # Passing the output back as the next turn's input, as multi-turn code does, is accepted.
+    follow_up = [{"role": "user", "content": "Why?"}, *[item.model_dump(exclude_none=True) for item in reasoned.output], {"role": "user", "content": "And?"}]
+    assert openai_client.responses.create(model="openai/gpt-5", input=follow_up).status == "completed"
+
+
+def test_chat_completions_count_a_reasoning_models_reasoning_tokens(openai_client):
+    reasoned = openai_client.chat.completions.create(model="openai/gpt-5", messages=[{"role": "user", "content": "Why?"}])
+    assert reasoned.usage.completion_tokens_details.reasoning_tokens > 0
+    assert reasoned.usage.completion_tokens > reasoned.usage.completion_tokens_details.reasoning_tokens
+    low = openai_client.chat.completions.create(model="openai/gpt-5", messages=[{"role": "user", "content": "Why?"}], reasoning_effort="none")
+    assert low.usage.completion_tokens_details.reasoning_tokens == 0
+    assert low.choices[0].message.content == reasoned.choices[0].message.content

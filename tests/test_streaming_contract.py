@@ -90,12 +90,15 @@ RESPONSES_BODIES = {
     "text": {"input": "Schema check, text"},
     "incomplete": {"input": "Schema check, cut short", "max_output_tokens": 16},
     "tool": {"input": "Schema check, tool", "tools": [{"type": "function", "name": "get_weather", "parameters": WEATHER_TOOL}], "tool_choice": "required"},
+    "reasoning": {"model": "openai/gpt-5", "input": "Schema check, reasoning", "reasoning": {"effort": "low", "summary": "auto"}},
 }
 
 
 @pytest.mark.parametrize("kind", sorted(RESPONSES_BODIES))
 def test_every_responses_event_is_a_response_stream_event(emulator, openai_schemas, kind):
     _, events = sse_events(emulator, "/ai/v1/responses", {"model": CHAT_MODEL, "stream": True, **RESPONSES_BODIES[kind]})
+    if kind == "reasoning":
+        assert "response.reasoning_summary_text.delta" in {name for name, _ in events}
     assert events[-1][0] == ("response.incomplete" if kind == "incomplete" else "response.completed")
     for name, data in events:
         event = json.loads(data)

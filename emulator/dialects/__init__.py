@@ -45,6 +45,11 @@ class ChatDialect:
     def parse(self, body: dict[str, Any]) -> ChatRequest:
         raise NotImplementedError
 
+    def reasons(self, req: ChatRequest, model_reasons: bool) -> bool:
+        """Whether the answer carries the model's reasoning: a reasoning model always reasons,
+        unless the request turns it off; the request may also ask for it (Anthropic thinking)."""
+        return req.reasoning or model_reasons
+
     def render(self, req: ChatRequest, completion: Completion, ctx: RenderContext) -> dict[str, Any]:
         raise NotImplementedError
 

@@ -9,6 +9,7 @@ from emulator.catalog import CHAT
 from emulator.completion import ChatRequest, Completion, Message, ToolChoice, ToolSpec
 from emulator.dialects import RenderContext, text_of
 from emulator.dialects.openai_common import OpenAIDialect
+from emulator.tokens import count_tokens
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -19,6 +20,9 @@ FINISH = {"stop": "stop", "length": "length", "tool_calls": "tool_calls", "conte
 class OpenAIChat(OpenAIDialect):
     endpoint = CHAT
     schema_file = "requests/openai_chat.json"
+
+    def reasons(self, req: ChatRequest, model_reasons: bool) -> bool:
+        return model_reasons and req.body.get("reasoning_effort") != "none"
 
     def parse(self, body: dict[str, Any]) -> ChatRequest:
         messages = []
@@ -91,13 +95,14 @@ def render_tool_call(call) -> dict[str, Any]:
 
 def usage(completion: Completion) -> dict[str, Any]:
     u = completion.usage
+    reasoning_tokens = count_tokens(completion.reasoning) if completion.reasoning else 0
     return {
         "prompt_tokens": u.input_tokens,
         "completion_tokens": u.output_tokens,
         "total_tokens": u.total_tokens,
         "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
         "completion_tokens_details": {
-            "reasoning_tokens": 0,
+            "reasoning_tokens": reasoning_tokens,
             "audio_tokens": 0,
             "accepted_prediction_tokens": 0,
             "rejected_prediction_tokens": 0,

@@ -9,6 +9,7 @@ from emulator.catalog import RESPONSES
 from emulator.completion import ChatRequest, Completion, Message, ToolChoice, ToolSpec
 from emulator.dialects import RenderContext, text_of
 from emulator.dialects.openai_common import OpenAIDialect
+from emulator.tokens import count_tokens
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
 class OpenAIResponses(OpenAIDialect):
     endpoint = RESPONSES
     schema_file = "requests/openai_responses.json"
+
+    def reasons(self, req: ChatRequest, model_reasons: bool) -> bool:
+        return model_reasons and (req.body.get("reasoning") or {}).get("effort") != "none"
 
     def parse(self, body: dict[str, Any]) -> ChatRequest:
         messages: list[Message] = []
@@ -54,7 +58,7 @@ class OpenAIResponses(OpenAIDialect):
         )
 
     def render(self, req: ChatRequest, completion: Completion, ctx: RenderContext) -> dict[str, Any]:
-        output = output_items(completion, ctx)
+        output = output_items(req, completion, ctx)
         return final_response(req, completion, ctx, ctx.ids.response(), output)
 
 
@@ -84,8 +88,12 @@ def tool_choice(value: Any) -> ToolChoice:
     return ToolChoice("auto")
 
 
-def output_items(completion: Completion, ctx: RenderContext) -> list[dict[str, Any]]:
+def output_items(req: ChatRequest, completion: Completion, ctx: RenderContext) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
+    if completion.reasoning is not None:
+        # A reasoning model's reasoning item comes first; its text only as a summary, when asked for.
+        summary = [{"type": "summary_text", "text": completion.reasoning}] if (req.body.get("reasoning") or {}).get("summary") else []
+        items.append({"id": ctx.ids.response_reasoning(), "type": "reasoning", "summary": summary})
     if completion.text is not None:
         items.append({
             "id": ctx.ids.response_message(),
@@ -112,7 +120,7 @@ def usage(completion: Completion) -> dict[str, Any]:
         "input_tokens": u.input_tokens,
         "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
         "output_tokens": u.output_tokens,
-        "output_tokens_details": {"reasoning_tokens": 0},
+        "output_tokens_details": {"reasoning_tokens": count_tokens(completion.reasoning) if completion.reasoning else 0},
         "total_tokens": u.total_tokens,
     }
 

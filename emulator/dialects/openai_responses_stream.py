@@ -19,7 +19,7 @@ class OpenAIResponsesStream(StreamRenderer):
         self.req = req
         self.completion = completion
         self.plan = plan
-        self.output = output_items(completion, ctx)
+        self.output = output_items(req, completion, ctx)
         self.response_id = ctx.ids.response()
         self.final = final_response(req, completion, ctx, self.response_id, self.output)
         self.started = response_object(
@@ -39,6 +39,8 @@ class OpenAIResponsesStream(StreamRenderer):
         for index, item in enumerate(self.output):
             if item["type"] == "message":
                 yield from self._message(index, item)
+            elif item["type"] == "reasoning":
+                yield from self._reasoning(index, item)
             else:
                 yield from self._function_call(index, item)
         terminal = "response.incomplete" if self.final["status"] == "incomplete" else "response.completed"
@@ -53,6 +55,17 @@ class OpenAIResponsesStream(StreamRenderer):
             yield self.event("response.output_text.delta", **where, delta=piece, logprobs=[])
         yield self.event("response.output_text.done", **where, text=part["text"], logprobs=[])
         yield self.event("response.content_part.done", **where, part=part)
+        yield self.event("response.output_item.done", output_index=index, item=item)
+
+    def _reasoning(self, index: int, item: dict[str, Any]) -> Iterator[str]:
+        yield self.event("response.output_item.added", output_index=index, item={**item, "summary": []})
+        for summary_index, part in enumerate(item["summary"]):
+            where = {"item_id": item["id"], "output_index": index, "summary_index": summary_index}
+            yield self.event("response.reasoning_summary_part.added", **where, part={**part, "text": ""})
+            for piece in self.plan.argument_pieces(part["text"]):
+                yield self.event("response.reasoning_summary_text.delta", **where, delta=piece)
+            yield self.event("response.reasoning_summary_text.done", **where, text=part["text"])
+            yield self.event("response.reasoning_summary_part.done", **where, part=part)
         yield self.event("response.output_item.done", output_index=index, item=item)
 
     def _function_call(self, index: int, item: dict[str, Any]) -> Iterator[str]:

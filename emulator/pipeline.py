@@ -451,6 +451,7 @@ class Pipeline:
         else:
             dialect = NATIVE_DIALECTS[model.native_format]
             req = dialect.parse(model_input)
+            req.reasoning = dialect.reasons(req, model.reasoning)
         find = lambda: self._match(ex, RUN, model.name, req.last_user_text)  # noqa: E731
 
         def render(answer: Answer, fixture: Fixture | None) -> Response:

@@ -117,3 +117,10 @@ def test_chat_completions_count_a_reasoning_models_reasoning_tokens(openai_clien
     low = openai_client.chat.completions.create(model="openai/gpt-5", messages=[{"role": "user", "content": "Why?"}], reasoning_effort="none")
     assert low.usage.completion_tokens_details.reasoning_tokens == 0
     assert low.choices[0].message.content == reasoned.choices[0].message.content
+
+
+def test_a_reasoning_model_on_ai_run_reports_the_same_reasoning_tokens(openai_client, http):
+    messages = [{"role": "user", "content": "Why?"}]
+    chat = openai_client.chat.completions.create(model="openai/gpt-5", messages=messages)
+    run = http.post("/ai/run", json={"model": "openai/gpt-5", "input": {"messages": messages}}).json()["result"]
+    assert run["usage"]["completion_tokens_details"]["reasoning_tokens"] == chat.usage.completion_tokens_details.reasoning_tokens > 0

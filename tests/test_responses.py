@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import openai
+import pytest
+
 from tests.checks import ORDER_SCHEMA, assert_gateway_headers, assert_valid
 
 ORDER_TOOL = {"type": "function", "name": "place_order", "parameters": ORDER_SCHEMA, "strict": True}
@@ -68,9 +71,6 @@ def test_text_format_json_schema_gets_a_valid_answer(openai_client):
 
 
 def test_responses_only_model_works_on_responses_but_not_chat(openai_client):
-    import openai
-    import pytest
-
     assert openai_client.responses.create(model="openai/gpt-5.6-luna", input="hi").output_text
     with pytest.raises(openai.BadRequestError) as caught:
         openai_client.chat.completions.create(model="openai/gpt-5.6-luna", messages=[{"role": "user", "content": "hi"}])
@@ -78,9 +78,6 @@ def test_responses_only_model_works_on_responses_but_not_chat(openai_client):
 
 
 def test_reasoning_settings_echo_back_and_an_unknown_effort_is_a_400(openai_client):
-    import openai
-    import pytest
-
     response = openai_client.responses.create(model="openai/gpt-5", input="x", reasoning={"effort": "low", "summary": "auto"})
     assert (response.reasoning.effort, response.reasoning.summary) == ("low", "auto")
     assert openai_client.responses.create(model="openai/gpt-5", input="x").reasoning.effort is None
@@ -117,6 +114,9 @@ def test_chat_completions_count_a_reasoning_models_reasoning_tokens(openai_clien
     low = openai_client.chat.completions.create(model="openai/gpt-5", messages=[{"role": "user", "content": "Why?"}], reasoning_effort="none")
     assert low.usage.completion_tokens_details.reasoning_tokens == 0
     assert low.choices[0].message.content == reasoned.choices[0].message.content
+    with pytest.raises(openai.BadRequestError) as raised:
+        openai_client.chat.completions.create(model="openai/gpt-5", messages=[{"role": "user", "content": "Why?"}], reasoning_effort="extreme")
+    assert raised.value.body["param"] == "reasoning_effort"
 
 
 def test_a_reasoning_model_on_ai_run_reports_the_same_reasoning_tokens(openai_client, http):

@@ -205,6 +205,8 @@ class GatewayHost:
         if provider == "openai" and bare in ("chat/completions", "responses"):
             dialect = OPENAI_CHAT if bare == "chat/completions" else OPENAI_RESPONSES
             return "POST", lambda r: chat(r, dialect, OPENAI)
+        if provider == "openai" and bare == "embeddings":
+            return "POST", lambda r: self.pipeline.embeddings(r, OPENAI)
         if provider == "anthropic" and bare == "messages":
             return "POST", lambda r: chat(r, ANTHROPIC, ANTHROPIC_DOOR)
         if provider == "workers-ai":

@@ -334,6 +334,7 @@ class Pipeline:
         async def handle(ex: Exchange, account_id: str, body: Any, request_id: str, id_header: dict[str, str]) -> Response:
             req = dialect.parse_embeddings(body)
             model = self._model(ex, door, dialect, req.model)
+            dialect.check_input(req, model)
             dialect.check_dimensions(req, int(model.output.get("dimensions", 768)))
             model_input = dialect.model_input(req)
             workers_ai.validate_input(model, model_input)

@@ -87,3 +87,21 @@ def test_the_gateway_hosts_workers_ai_path_serves_embeddings_too(emulator, http)
     raw = client.embeddings.with_raw_response.create(model="@cf/baai/bge-small-en-v1.5", input=["x", "y"])
     assert [len(d.embedding) for d in raw.parse().data] == [384, 384]
     assert len(raw.headers["cf-aig-log-id"]) == 26
+
+
+def test_openai_embedding_models_through_the_gateway_hosts_openai_path(emulator, http):
+    gateway = f"{emulator.base_url}/v1/{emulator.account_id}/default/openai"
+    client = openai.OpenAI(base_url=gateway, api_key="sk-provider-key", max_retries=0, default_headers={"cf-aig-authorization": f"Bearer {emulator.api_token}"})
+    small = client.embeddings.create(model="text-embedding-3-small", input=["a", "b"])
+    assert small.model == "text-embedding-3-small" and [len(d.embedding) for d in small.data] == [1536, 1536]
+    assert len(client.embeddings.create(model="text-embedding-3-large", input="a", dimensions=256).data[0].embedding) == 256
+    with pytest.raises(openai.BadRequestError) as raised:
+        client.embeddings.create(model="gpt-4.1", input="a")
+    assert raised.value.body["param"] == "model"
+
+
+def test_workers_ai_models_take_at_most_100_texts_openai_models_more(client):
+    with pytest.raises(openai.BadRequestError) as raised:
+        client.embeddings.create(model=MODEL, input=["x"] * 101)
+    assert raised.value.body["param"] == "input" and "100" in raised.value.body["message"]
+    assert len(client.embeddings.create(model="openai/text-embedding-3-small", input=["x"] * 101).data) == 101

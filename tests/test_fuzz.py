@@ -116,6 +116,7 @@ GATEWAY_ENDPOINTS = {
     "workers-ai": ("/workers-ai/@cf/meta/llama-3.1-8b-instruct", "v4"),
     "workers-ai-compat": ("/workers-ai/v1/chat/completions", "openai"),
     "workers-ai-embeddings": ("/workers-ai/v1/embeddings", "openai"),
+    "openai-embeddings": ("/openai/embeddings", "openai"),
     "compat": ("/compat/chat/completions", "openai"),
     "universal": ("", "any"),
 }

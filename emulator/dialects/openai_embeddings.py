@@ -8,10 +8,13 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.catalog import EMBEDDINGS
+from emulator.catalog import EMBEDDINGS, Model
 from emulator.completion import TaskOutput
 from emulator.dialects.openai_common import OpenAIDialect
 from emulator.errors import InvalidRequest
+
+
+WORKERS_AI_MAX_TEXTS = 100
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,11 @@ class OpenAIEmbeddings(OpenAIDialect):
     def model_input(self, req: EmbeddingsRequest) -> dict[str, Any]:
         """What the Workers AI model is asked (its `text` input)."""
         return {"text": req.texts}
+
+    def check_input(self, req: EmbeddingsRequest, model: Model) -> None:
+        """A Workers AI embedding model takes at most 100 texts (its own input schema's limit)."""
+        if model.is_workers_ai and len(req.texts) > WORKERS_AI_MAX_TEXTS:
+            raise InvalidRequest(f"input: {model.name} takes at most {WORKERS_AI_MAX_TEXTS} texts; {len(req.texts)} were sent", "input")
 
     def check_dimensions(self, req: EmbeddingsRequest, native: int) -> None:
         """The models have fixed sizes: a smaller `dimensions` cuts each vector (and renormalizes

@@ -207,6 +207,8 @@ class GatewayHost:
             return "POST", lambda r: chat(r, dialect, OPENAI)
         if provider == "openai" and bare == "embeddings":
             return "POST", lambda r: self.pipeline.embeddings(r, OPENAI)
+        if provider == "anthropic" and bare == "messages/count_tokens":
+            return "POST", lambda r: self.pipeline.count_tokens(r, ANTHROPIC_DOOR)
         if provider == "anthropic" and bare == "messages":
             return "POST", lambda r: chat(r, ANTHROPIC, ANTHROPIC_DOOR)
         if provider == "workers-ai":

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from emulator.catalog import CHAT, MESSAGES, RESPONSES, RUN, TEXT_GENERATION, Model
 from emulator.completion import Answer, ChatRequest, Completion, TaskOutput, UpstreamFailure
 from emulator.dialects import ChatDialect, RenderContext, cloudflare_v4, workers_ai
+from emulator.dialects.anthropic_messages import COUNT_TOKENS as ANTHROPIC_COUNT_TOKENS
 from emulator.dialects.anthropic_messages import DIALECT as ANTHROPIC
 from emulator.dialects.anthropic_messages_stream import AnthropicMessagesStream
 from emulator.dialects.openai_chat_stream import OpenAIChatStream
@@ -37,7 +38,7 @@ from emulator.gateway.trace import GatewayTrace
 from emulator.schema_check import load_schema_validator
 from emulator.state import EmulatorState
 from emulator.streaming import StreamPlan, event_stream
-from emulator.upstream import answer_chat, answer_task, failure_from
+from emulator.upstream import answer_chat, answer_task, failure_from, input_tokens
 
 # What a raw-body endpoint does once its body is read and valid: (exchange, account id, body,
 # request id, request-id header) -> the response.
@@ -324,6 +325,26 @@ class Pipeline:
 
             produce = lambda fixture: answer_chat(req, fixture, self.state.settings.seed)  # noqa: E731
             return self._finish(ex, await self._through_gateway(ex, find, req.stream, produce, render))
+
+        return await self._in_dialect(request, dialect, door, handle)
+
+    async def count_tokens(self, request: Request, door: Door) -> Response:
+        """Anthropic's token count for a Messages body, as `messages` would bill its input."""
+        dialect = ANTHROPIC_COUNT_TOKENS
+
+        async def handle(ex: Exchange, account_id: str, body: Any, request_id: str, id_header: dict[str, str]) -> Response:
+            req = dialect.parse(body)
+            model = self._model(ex, door, dialect, req.model)
+            self._gateway(account_id, ex, model, required_for_workers_ai=True)
+            produce = lambda _fixture: TaskOutput({"input_tokens": input_tokens(req)})  # noqa: E731
+
+            def render(answer: Answer, _fixture: Fixture | None) -> Response:
+                if isinstance(answer, UpstreamFailure):
+                    return self._upstream_failure(answer, dialect, request_id, id_header)
+                assert isinstance(answer, TaskOutput)
+                return JSONResponse(answer.value, headers=id_header)
+
+            return self._finish(ex, await self._through_gateway(ex, lambda: None, False, produce, render))
 
         return await self._in_dialect(request, dialect, door, handle)
 

@@ -117,6 +117,7 @@ GATEWAY_ENDPOINTS = {
     "workers-ai-compat": ("/workers-ai/v1/chat/completions", "openai"),
     "workers-ai-embeddings": ("/workers-ai/v1/embeddings", "openai"),
     "openai-embeddings": ("/openai/embeddings", "openai"),
+    "anthropic-count-tokens": ("/anthropic/v1/messages/count_tokens", "anthropic"),
     "compat": ("/compat/chat/completions", "openai"),
     "universal": ("", "any"),
 }

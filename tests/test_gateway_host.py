@@ -260,3 +260,14 @@ def test_rate_limited_gateway_answers_2003_as_an_aigatewayerror(gateway):
     limited = post(gateway, "/openai/chat/completions", body, gateway_id="limited")
     assert_gateway_error(limited, 429, 2003, "Rate limited")
     assert len(limited.headers["cf-aig-log-id"]) == 26
+
+
+def test_anthropic_count_tokens_through_the_gateway_counts_what_messages_bills(gateway):
+    client = anthropic.Anthropic(base_url=gateway_url(gateway) + "/anthropic", api_key="k", default_headers=GATEWAY_AUTH, max_retries=0)
+    ask = {"model": "claude-sonnet-4.5", "messages": [{"role": "user", "content": "How many tokens is this?"}]}
+    raw = client.messages.with_raw_response.count_tokens(**ask)
+    assert raw.parse().input_tokens == client.messages.create(max_tokens=50, **ask).usage.input_tokens > 0
+    assert len(raw.headers["cf-aig-log-id"]) == 26
+    with pytest.raises(anthropic.BadRequestError) as raised:
+        client.messages.count_tokens(**ask, extra_body={"max_tokens": 5})
+    assert "max_tokens" in raised.value.body["error"]["message"]

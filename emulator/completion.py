@@ -70,6 +70,7 @@ class ToolCall:
 class Usage:
     input_tokens: int
     output_tokens: int
+    reasoning_tokens: int = 0  # the part of output_tokens spent on reasoning
 
     @property
     def total_tokens(self) -> int:

@@ -79,9 +79,11 @@ def answer_chat(req: ChatRequest, fixture: Fixture | None, seed: int) -> Complet
     reasoning = None
     if req.reasoning:
         reasoning = respond["reasoning"] if "reasoning" in respond else synth().paragraph()
-    usage = Usage(input_tokens(req), _output_tokens(text, tool_calls) + (count_tokens(reasoning) if reasoning else 0))
+    reasoning_tokens = count_tokens(reasoning) if reasoning else 0
+    usage = Usage(input_tokens(req), _output_tokens(text, tool_calls) + reasoning_tokens, reasoning_tokens)
     if "usage" in respond:
-        usage = Usage(respond["usage"].get("input_tokens", usage.input_tokens), respond["usage"].get("output_tokens", usage.output_tokens))
+        given = respond["usage"]
+        usage = Usage(given.get("input_tokens", usage.input_tokens), given.get("output_tokens", usage.output_tokens), reasoning_tokens)
     return Completion(text=text, tool_calls=tool_calls, finish=finish, usage=usage, reasoning=reasoning)
 
 

@@ -46,9 +46,9 @@ class ChatDialect:
         raise NotImplementedError
 
     def reasons(self, req: ChatRequest, model_reasons: bool) -> bool:
-        """Whether the answer carries the model's reasoning: a reasoning model always reasons,
-        unless the request turns it off; the request may also ask for it (Anthropic thinking)."""
-        return req.reasoning or model_reasons
+        """Whether the answer carries the model's reasoning. By default only when the request
+        asks for it (Anthropic thinking); the OpenAI formats show a reasoning model's always."""
+        return req.reasoning
 
     def render(self, req: ChatRequest, completion: Completion, ctx: RenderContext) -> dict[str, Any]:
         raise NotImplementedError

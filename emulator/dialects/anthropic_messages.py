@@ -77,9 +77,6 @@ class AnthropicMessages(ChatDialect):
     def new_request_id(self, ids: IdSource) -> str:
         return ids.anthropic_request()
 
-    def reasons(self, req: ChatRequest, model_reasons: bool) -> bool:
-        return req.reasoning  # thinking shows only when the request turns it on
-
     def error_body(self, status: int, message: str, param: str | None, code: str | None, request_id: str) -> dict[str, Any]:
         return {"type": "error", "error": {"type": error_type(status), "message": message}, "request_id": request_id}
 

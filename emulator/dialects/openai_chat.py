@@ -9,7 +9,6 @@ from emulator.catalog import CHAT
 from emulator.completion import ChatRequest, Completion, Message, ToolChoice, ToolSpec
 from emulator.dialects import RenderContext, text_of
 from emulator.dialects.openai_common import OpenAIDialect
-from emulator.tokens import count_tokens
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -95,14 +94,13 @@ def render_tool_call(call) -> dict[str, Any]:
 
 def usage(completion: Completion) -> dict[str, Any]:
     u = completion.usage
-    reasoning_tokens = count_tokens(completion.reasoning) if completion.reasoning else 0
     return {
         "prompt_tokens": u.input_tokens,
         "completion_tokens": u.output_tokens,
         "total_tokens": u.total_tokens,
         "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
         "completion_tokens_details": {
-            "reasoning_tokens": reasoning_tokens,
+            "reasoning_tokens": u.reasoning_tokens,
             "audio_tokens": 0,
             "accepted_prediction_tokens": 0,
             "rejected_prediction_tokens": 0,

@@ -9,7 +9,6 @@ from emulator.catalog import RESPONSES
 from emulator.completion import ChatRequest, Completion, Message, ToolChoice, ToolSpec
 from emulator.dialects import RenderContext, text_of
 from emulator.dialects.openai_common import OpenAIDialect
-from emulator.tokens import count_tokens
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -20,7 +19,7 @@ class OpenAIResponses(OpenAIDialect):
     schema_file = "requests/openai_responses.json"
 
     def reasons(self, req: ChatRequest, model_reasons: bool) -> bool:
-        return model_reasons and (req.body.get("reasoning") or {}).get("effort") != "none"
+        return model_reasons and reasoning_settings(req.body).get("effort") != "none"
 
     def parse(self, body: dict[str, Any]) -> ChatRequest:
         messages: list[Message] = []
@@ -88,11 +87,16 @@ def tool_choice(value: Any) -> ToolChoice:
     return ToolChoice("auto")
 
 
+def reasoning_settings(body: dict[str, Any]) -> dict[str, Any]:
+    """The request's `reasoning` object (effort, summary), {} when absent or null."""
+    return body.get("reasoning") or {}
+
+
 def output_items(req: ChatRequest, completion: Completion, ctx: RenderContext) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     if completion.reasoning is not None:
         # A reasoning model's reasoning item comes first; its text only as a summary, when asked for.
-        summary = [{"type": "summary_text", "text": completion.reasoning}] if (req.body.get("reasoning") or {}).get("summary") else []
+        summary = [{"type": "summary_text", "text": completion.reasoning}] if reasoning_settings(req.body).get("summary") else []
         items.append({"id": ctx.ids.response_reasoning(), "type": "reasoning", "summary": summary})
     if completion.text is not None:
         items.append({
@@ -120,7 +124,7 @@ def usage(completion: Completion) -> dict[str, Any]:
         "input_tokens": u.input_tokens,
         "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
         "output_tokens": u.output_tokens,
-        "output_tokens_details": {"reasoning_tokens": count_tokens(completion.reasoning) if completion.reasoning else 0},
+        "output_tokens_details": {"reasoning_tokens": u.reasoning_tokens},
         "total_tokens": u.total_tokens,
     }
 
@@ -147,7 +151,7 @@ def response_object(
 ) -> dict[str, Any]:
     """The Response object; request settings echo back as the real API does."""
     fmt = (body.get("text") or {}).get("format") or {"type": "text"}
-    reasoning = body.get("reasoning") or {}
+    reasoning = reasoning_settings(body)
     response = {
         "id": response_id,
         "object": "response",

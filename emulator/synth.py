@@ -67,6 +67,13 @@ def _normal_quantiles() -> tuple[float, ...]:
     return tuple(normal.inv_cdf((i + 0.5) / 4096) for i in range(4096))
 
 
+def unit_vector(values: list[float]) -> list[float]:
+    """`values` scaled to length 1, each component to 6 decimals (how embeddings are written)."""
+    scale = 1e6 / (math.hypot(*values) or 1.0)
+    # round(x * 1e6) / 1e6 is the float nearest the 6-decimal value (as round(x, 6), cheaper).
+    return [round(x * scale) / 1e6 for x in values]
+
+
 class SchemaTooLarge(Exception):
     """The schema asks for more than the emulator generates; the message names the keyword."""
 
@@ -272,10 +279,7 @@ class Synth:
         12-bit normal quantiles from one draw (a fifth of the cost of `gauss` per component)."""
         quantiles = _normal_quantiles()
         raw = self.rng.getrandbits(16 * dimensions).to_bytes(2 * dimensions, "little")
-        vector = [quantiles[x & 4095] for x in memoryview(raw).cast("H")]
-        scale = 1e6 / (math.hypot(*vector) or 1.0)
-        # round(x * 1e6) / 1e6 is the float nearest the 6-decimal value (as round(x, 6), cheaper).
-        return [round(x * scale) / 1e6 for x in vector]
+        return unit_vector([quantiles[x & 4095] for x in memoryview(raw).cast("H")])
 
     def png(self, size: int = 8) -> bytes:
         """A small, valid PNG with seeded colours."""

@@ -12,6 +12,7 @@ from emulator.catalog import EMBEDDINGS, Model
 from emulator.completion import TaskOutput
 from emulator.dialects.openai_common import OpenAIDialect
 from emulator.errors import InvalidRequest
+from emulator.synth import unit_vector
 
 
 WORKERS_AI_MAX_TEXTS = 100
@@ -59,7 +60,7 @@ class OpenAIEmbeddings(OpenAIDialect):
             return value
         vectors = value["data"]
         if req.dimensions is not None:
-            vectors = [_shortened(v, req.dimensions) for v in vectors]
+            vectors = [unit_vector(v[: req.dimensions]) for v in vectors]
         tokens = output.usage.input_tokens if output.usage else 0
         return {
             "object": "list",
@@ -67,12 +68,6 @@ class OpenAIEmbeddings(OpenAIDialect):
             "model": req.model,
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
         }
-
-
-def _shortened(vector: list[float], size: int) -> list[float]:
-    cut = vector[:size]
-    norm = sum(x * x for x in cut) ** 0.5 or 1.0
-    return [round(x / norm * 1e6) / 1e6 for x in cut]
 
 
 def _encoded(vector: list[float], encoding_format: str) -> list[float] | str:

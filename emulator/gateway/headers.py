@@ -129,7 +129,7 @@ class _Reader:
 
 def parse_gateway_headers(headers: dict[str, str], strict: bool = False) -> GatewayOptions:
     """`headers` has lower-case names. Raises GatewayError only when `strict`."""
-    if _OPTION_HEADERS.isdisjoint(headers):
+    if not any(name.startswith("cf-") and name not in _NOT_OPTIONS for name in headers):
         return GatewayOptions()  # most requests set none of them
     r = _Reader(headers, strict)
     options = GatewayOptions(
@@ -149,12 +149,9 @@ def parse_gateway_headers(headers: dict[str, str], strict: bool = False) -> Gate
     return options
 
 
-# Every header parse_gateway_headers reads (the deprecated spellings included).
-_OPTION_HEADERS = frozenset({
-    "cf-aig-cache-ttl", "cf-cache-ttl", "cf-aig-skip-cache", "cf-skip-cache", "cf-aig-cache-key",
-    "cf-aig-request-timeout", "cf-aig-max-attempts", "cf-aig-retry-delay", "cf-aig-backoff",
-    "cf-aig-collect-log", "cf-aig-collect-log-payload", "cf-aig-metadata", "cf-aig-event-id",
-})
+# Every option header starts with "cf-" (deprecated spellings included), so a request without
+# one skips the parse. These two start so but route and authenticate; they are not options.
+_NOT_OPTIONS = frozenset({"cf-aig-gateway-id", "cf-aig-authorization"})
 
 
 def lenient_metadata(headers: dict[str, str]) -> dict[str, Any]:

@@ -157,7 +157,8 @@ class Pipeline:
 
     # --- shared steps ------------------------------------------------------------------
     def _start(self, request: Request, endpoint: str) -> Exchange:
-        # ASGI servers hand header names over lower-cased; latin-1 is how Starlette decodes them.
+        # Read from the ASGI scope (no Headers object); latin-1 is how Starlette decodes them, and
+        # names are lower-cased even though ASGI servers already send them so.
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.scope["headers"]}
         return Exchange(
             endpoint, request.method, request.scope["path"], headers, started_at=self.state.clock.now(),

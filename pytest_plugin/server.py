@@ -64,7 +64,7 @@ def start_emulator(args: list[str]) -> EmulatorProcess:
         raise RuntimeError(f"{exc}\ncommand: {' '.join(command)}\n{errors.read()[-4000:]}") from None
     finally:
         errors.close()
-    threading.Thread(target=_drain, args=(process.stdout,), daemon=True).start()
+    threading.Thread(target=drain, args=(process.stdout,), daemon=True).start()
     return started
 
 
@@ -95,7 +95,7 @@ def _wait_until_listening(started: EmulatorProcess, deadline: float) -> None:
     raise RuntimeError(f"the emulator did not accept connections within {START_TIMEOUT:.0f} s")
 
 
-def _drain(stream) -> None:
-    # Keep reading what the server prints so a full pipe can never block it.
+def drain(stream) -> None:
+    """Keep reading what the server prints so a full pipe can never block it."""
     for _ in stream:
         pass

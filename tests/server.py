@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from emulator.urls import AccountUrls
+from pytest_plugin.server import drain
 
 ROOT = Path(__file__).resolve().parent.parent
 _LISTENING = re.compile(r"listening on (http://[^\s]+)")
@@ -78,16 +79,11 @@ def start_emulator(*args: str, env: dict[str, str] | None = None, timeout: float
                 banner += line
             running = RunningEmulator(process, match.group(1), banner=banner, errors=errors)
             # Keep reading stdout so the server can never block on a full pipe.
-            threading.Thread(target=_drain, args=(process.stdout,), daemon=True).start()
+            threading.Thread(target=drain, args=(process.stdout,), daemon=True).start()
             _wait_ready(running, deadline)
             return running
     process.kill()
     raise RuntimeError("emulator did not start in time")
-
-
-def _drain(stream) -> None:
-    for _ in stream:
-        pass
 
 
 def _wait_ready(emu: RunningEmulator, deadline: float) -> None:

@@ -4,6 +4,7 @@
 `requests` were answered or `seconds` passed, whichever comes first. The body template may
 contain `{n}`, replaced by the request's sequence number (to make every request distinct).
 It records each request's latency and, for chunked answers, the time to the first chunk.
+It runs on uvloop where that is installed, as uvicorn then runs the servers under test.
 
 `serve_fixed` is the load generator's own yardstick: a raw asyncio server that answers every
 request with fixed bytes, so its request rate is the ceiling of this load generator.
@@ -125,9 +126,18 @@ def _ms(value: float | None) -> float | None:
     return None if value is None else value * 1000
 
 
+def _run(coroutine: Any) -> Any:
+    """On uvloop where it is installed (as the servers under test run), else on asyncio's loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
+
+
 def run_load(spec: dict[str, Any]) -> dict[str, Any]:
     """Entry point in the load-generator process."""
-    return asyncio.run(_load(spec))
+    return _run(_load(spec))
 
 
 # --- the load generator's ceiling -------------------------------------------------------------
@@ -167,4 +177,4 @@ def serve_fixed(sock: socket.socket) -> None:
         async with server:
             await server.serve_forever()
 
-    asyncio.run(main())
+    _run(main())

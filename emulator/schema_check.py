@@ -7,8 +7,6 @@ from pathlib import Path
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-import fastjsonschema
-
 from emulator.paths import SCHEMAS_DIR
 
 if TYPE_CHECKING:
@@ -83,7 +81,8 @@ def fast_checkable(node: Any) -> bool:
 class SchemaValidator:
     """Validate fast, explain slow: a compiled fastjsonschema check answers "valid" on the hot
     path; jsonschema, the reference, decides every body the fast check rejects and explains it.
-    jsonschema (~0.1 s to import) is only loaded when it is needed.
+    jsonschema (~0.1 s to import) is only loaded when it is needed, fastjsonschema when the fast
+    check is compiled.
 
     `compile_after`: checks answered by jsonschema before the fast check is compiled (0 for the
     fixture and config schemas, which start-up checks and must not pay jsonschema's import for)."""
@@ -93,6 +92,7 @@ class SchemaValidator:
         self.schema = schema
         self._reference: Draft202012Validator | None = None
         self._fast: Callable[[Any], Any] | None = None
+        self._fast_error: type[Exception] = Exception
         self._uses = 0 if fast_checkable(schema) else None
         self._compile_after = compile_after
 
@@ -108,12 +108,15 @@ class SchemaValidator:
         if self._fast is None and self._uses is not None:
             self._uses += 1
             if self._uses > self._compile_after:
+                import fastjsonschema
+
+                self._fast_error = fastjsonschema.JsonSchemaException
                 self._fast = fastjsonschema.compile(self.schema, use_default=False, use_formats=False)
         if self._fast is not None:
             try:
                 self._fast(data)
                 return True
-            except fastjsonschema.JsonSchemaException:
+            except self._fast_error:
                 pass
         return self._validator.is_valid(data)
 

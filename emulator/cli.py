@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import socket
 import sys
 from pathlib import Path
@@ -96,12 +97,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     return serve(settings, state)
 
 
+# Collect the youngest generation every 50,000 new container objects instead of CPython's 700.
+GC_YOUNGEST_THRESHOLD = 50_000
+
+
+def tune_garbage_collector() -> None:
+    """Every request allocates hundreds of short-lived containers, nearly all freed by reference
+    counting; with CPython's default threshold the cycle collector ran every couple of requests.
+    What start-up built (modules, catalog, fixtures) lives as long as the process and is frozen
+    out of the collector's scans. Cyclic garbage still gets collected, in larger batches."""
+    gc.freeze()
+    gc.set_threshold(GC_YOUNGEST_THRESHOLD, *gc.get_threshold()[1:])
+
+
 def serve(settings, state) -> int:
     import uvicorn
 
     from emulator.app import build_app
 
     app = build_app(settings, state)
+    tune_garbage_collector()
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP, and
     # without it every answer written in two parts (headers, body) waits ~40 ms for a delayed ACK.
     sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)

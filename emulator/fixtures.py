@@ -15,7 +15,7 @@ import fnmatch
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 
 from emulator.schema_check import ConfigError, load_schema_validator, read_data_file
@@ -78,13 +78,17 @@ class Fixture:
     content: TextMatcher | None = None
     headers: dict[str, TextMatcher] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
+    # (criteria, precision): the larger wins among matching fixtures; worked out once.
+    specificity: tuple[int, int] = field(init=False, repr=False, compare=False)
 
     @property
     def respond(self) -> dict[str, Any]:
         return self.spec["respond"]
 
-    @property
-    def specificity(self) -> tuple[int, int]:
+    def __post_init__(self) -> None:
+        self.specificity = self._specificity()
+
+    def _specificity(self) -> tuple[int, int]:
         criteria = 0
         precision = 0
         if self.endpoints is not None:
@@ -98,22 +102,41 @@ class Fixture:
         precision += 3 * len(self.metadata)
         return criteria, precision
 
-    def mismatch(self, ctx: MatchContext) -> str | None:
+    def mismatch(self, ctx: MatchContext) -> Miss | None:
         """None when the fixture matches; otherwise the first criterion that failed."""
         if self.endpoints is not None and ctx.endpoint not in self.endpoints:
-            return f"endpoint {ctx.endpoint!r} not in {sorted(self.endpoints)}"
+            return Miss("endpoint", ctx.endpoint, self.endpoints)
         if self.model is not None and not self.model.matches(ctx.model):
-            return f"model {ctx.model!r} does not match {self.model.describe()}"
+            return Miss("model", ctx.model, self.model)
         if self.content is not None and not self.content.matches(ctx.content):
-            return f"last user message does not match {self.content.describe()}"
+            return Miss("content", ctx.content, self.content)
         for name, matcher in self.headers.items():
             value = ctx.headers.get(name)
             if value is None or not matcher.matches(value):
-                return f"header {name!r} does not match {matcher.describe()}"
+                return Miss("header", name, matcher)
         for key, expected in self.metadata.items():
             if ctx.metadata.get(key) != expected:
-                return f"metadata {key!r} is not {expected!r}"
+                return Miss("metadata", key, expected)
         return None
+
+
+class Miss(NamedTuple):
+    """The criterion a fixture failed on one request, worded only when a report is read."""
+
+    criterion: str  # endpoint | model | content | header | metadata
+    subject: Any  # the request's endpoint or model, the header name, the metadata key
+    expected: Any  # the fixture's endpoints, matcher or metadata value
+
+    def text(self) -> str:
+        if self.criterion == "endpoint":
+            return f"endpoint {self.subject!r} not in {sorted(self.expected)}"
+        if self.criterion == "model":
+            return f"model {self.subject!r} does not match {self.expected.describe()}"
+        if self.criterion == "content":
+            return f"last user message does not match {self.expected.describe()}"
+        if self.criterion == "header":
+            return f"header {self.subject!r} does not match {self.expected.describe()}"
+        return f"metadata {self.subject!r} is not {self.expected!r}"
 
 
 def compile_fixture(spec: dict[str, Any], source: str) -> Fixture:
@@ -223,9 +246,9 @@ class FixtureSet:
         best_score: tuple[int, int] = (-1, -1)
         outcomes = []
         for fixture in self:
-            why_not = fixture.mismatch(ctx)
-            outcomes.append((fixture, why_not))
-            if why_not is None and fixture.specificity > best_score:
+            miss = fixture.mismatch(ctx)
+            outcomes.append((fixture, miss))
+            if miss is None and fixture.specificity > best_score:
                 best, best_score = fixture, fixture.specificity
         return best, MatchReport(outcomes)
 
@@ -235,11 +258,11 @@ class MatchReport:
 
     __slots__ = ("_outcomes",)
 
-    def __init__(self, outcomes: list[tuple[Fixture, str | None]]) -> None:
+    def __init__(self, outcomes: list[tuple[Fixture, Miss | None]]) -> None:
         self._outcomes = outcomes
 
     def view(self) -> list[dict[str, str]]:
-        return [{"fixture": f.name, "source": f.source, "result": why_not or "matched"} for f, why_not in self._outcomes]
+        return [{"fixture": f.name, "source": f.source, "result": miss.text() if miss else "matched"} for f, miss in self._outcomes]
 
 
 NO_REPORT = MatchReport([])

@@ -31,7 +31,7 @@ from emulator.gateway.attempts import Attempt, RetryPolicy, run_attempts, timeou
 from emulator.gateway.auth import authenticate, check_account
 from emulator.gateway.cache import NO_CACHE, CachedResponse, decide, default_key
 from emulator.gateway.gateways import GATEWAY_HEADER, Gateway, iso
-from emulator.gateway.headers import GatewayOptions, lenient_metadata, parse_gateway_headers
+from emulator.gateway.headers import NO_OPTIONS, GatewayOptions, lenient_metadata, parse_gateway_headers
 from emulator.gateway.logs import metadata_text
 from emulator.gateway.ratelimit import RateLimit, rate_limited
 from emulator.gateway.trace import GatewayTrace
@@ -89,7 +89,7 @@ class Exchange:
     raw_body: bytes = b""
     account_id: str | None = None
     gateway_settings: dict[str, Any] = field(default_factory=dict)
-    options: GatewayOptions = field(default_factory=GatewayOptions)
+    options: GatewayOptions = NO_OPTIONS
     attempts: list[Attempt] = field(default_factory=list)
     duration_ms: int = 0
     cached: bool = False

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from functools import cache
 from typing import Any, Callable
 
 from emulator.catalog import Model
@@ -51,7 +50,13 @@ def answer_chat(req: ChatRequest, fixture: Fixture | None, seed: int) -> Complet
     if "error" in respond:
         return failure_from(respond["error"])
     # Made on first use: a fixture's text answer draws nothing (seeding costs tens of microseconds).
-    synth = cache(lambda: Synth(chat_seed(seed, req)))
+    made: list[Synth] = []
+
+    def synth() -> Synth:
+        if not made:
+            made.append(Synth(chat_seed(seed, req)))
+        return made[0]
+
     tool_calls = _tool_calls(req, respond, synth)
     text: str | None
     finish = "tool_calls" if tool_calls else "stop"

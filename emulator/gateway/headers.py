@@ -8,7 +8,7 @@ applies). With `--strict-headers` the same values are rejected with a 400 naming
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from emulator.errors import GatewayError
@@ -39,7 +39,10 @@ class GatewayOptions:
     # None: no usable metadata (absent, unparsable, or a value of an unsupported type).
     metadata: dict[str, str | int | float | bool] | None = None
     event_id: str | None = None
-    ignored: list[str] = field(default_factory=list)  # headers dropped or adjusted, for the journal
+    ignored: tuple[str, ...] = ()  # headers dropped or adjusted
+
+
+NO_OPTIONS = GatewayOptions()  # what a request without option headers gets (immutable, shared)
 
 
 class _Reader:
@@ -130,9 +133,9 @@ class _Reader:
 def parse_gateway_headers(headers: dict[str, str], strict: bool = False) -> GatewayOptions:
     """`headers` has lower-case names. Raises GatewayError only when `strict`."""
     if not any(name.startswith("cf-") and name not in _NOT_OPTIONS for name in headers):
-        return GatewayOptions()  # most requests set none of them
+        return NO_OPTIONS  # most requests set none of them
     r = _Reader(headers, strict)
-    options = GatewayOptions(
+    values: dict[str, Any] = dict(
         cache_ttl=r.integer("cf-aig-cache-ttl", MIN_CACHE_TTL, MAX_CACHE_TTL, "cf-cache-ttl"),
         skip_cache=bool(r.boolean("cf-aig-skip-cache", "cf-skip-cache")),
         cache_key=r.text("cf-aig-cache-key"),
@@ -145,8 +148,7 @@ def parse_gateway_headers(headers: dict[str, str], strict: bool = False) -> Gate
         metadata=r.metadata("cf-aig-metadata"),
         event_id=r.text("cf-aig-event-id"),
     )
-    options.ignored.extend(r.ignored)
-    return options
+    return GatewayOptions(**values, ignored=tuple(r.ignored))  # read after every header was
 
 
 # Every option header starts with "cf-" (deprecated spellings included), so a request without

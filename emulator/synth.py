@@ -2,8 +2,8 @@
 
 Every value is drawn from a generator seeded by the emulator's `--seed` and the request's
 content, so the same request gets the same answer on every run and machine, and another
-seed gives another answer. (Faker's word lists are part of that: the answer is stable for a
-given faker major version, which pyproject pins.)
+seed gives another answer. (Faker's word lists are part of that: a faker release that changes
+its en_US lorem words changes the synthesized text.)
 """
 
 from __future__ import annotations
@@ -93,8 +93,21 @@ def request_seed(seed: int, *parts: Any) -> int:
     digest.update(str(seed).encode())
     for part in parts:
         digest.update(b"\x00")
-        digest.update(_CANONICAL.encode(part).encode())
+        digest.update(_canonical(part).encode())
     return int.from_bytes(digest.digest(), "big")
+
+
+# What the canonical encoder writes for the scalars a request's seed is made of. json sets up a
+# new C encoder for every value it is given, so these skip it; the bytes are the same.
+_SCALARS: dict[Any, str] = {None: "null", True: "true", False: "false"}
+
+
+def _canonical(part: Any) -> str:
+    if part is None or part is True or part is False:
+        return _SCALARS[part]
+    if type(part) is int:
+        return int.__repr__(part)
+    return _CANONICAL.encode(part)
 
 
 class Synth:

@@ -115,6 +115,7 @@ class Exchange:
             "log_id": self.trace.log_id if self.trace else None,
             "attempts": [a.view() for a in self.attempts],
             "cache_status": self.trace.cache_status if self.trace else None,
+            "header_notes": list(self.options.ignored),
         }
 
     @property

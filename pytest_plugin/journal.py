@@ -116,6 +116,8 @@ def _describe_entry(number: int, entry: dict[str, Any]) -> list[str]:
         lines.append("   attempts: " + "; ".join(f"#{a.get('attempt')} {a.get('outcome')} {a.get('status')}" for a in attempts))
     if entry.get("error"):
         lines.append(f"   error: {entry['error']}")
+    for note in entry.get("header_notes") or []:
+        lines.append(f"   header: {note}")
     lines.append(f"   sent: {_short(entry.get('body'), MAX_BODY_CHARS)}")
     if entry.get("fixture"):
         lines.append(f"   answered by fixture {entry['fixture']!r}")

@@ -53,7 +53,8 @@ def test_failing_test_report_shows_what_the_emulator_saw(downstream):
             request = urllib.request.Request(
                 ai_gateway.openai_base_url + "/chat/completions",
                 data=json.dumps({"model": "openai/gpt-4.1", "messages": [{"role": "user", "content": "pang"}]}).encode(),
-                headers={"Authorization": "Bearer " + ai_gateway.api_token, "Content-Type": "application/json"},
+                headers={"Authorization": "Bearer " + ai_gateway.api_token, "Content-Type": "application/json",
+                         "cf-aig-max-attempts": "9"},
             )
             answer = json.load(urllib.request.urlopen(request))
             assert answer["choices"][0]["message"]["content"] == "pong"
@@ -65,6 +66,7 @@ def test_failing_test_report_shows_what_the_emulator_saw(downstream):
         "*- ai gateway journal -*",
         "1 request(s) to the emulator at http://127.0.0.1:*",
         "#1 POST /client/v4/accounts/*/ai/v1/chat/completions -> 200",
+        "*header: cf-aig-max-attempts: '9' is outside 1..5 (clamped to 5)",
         '*sent: {"model": "openai/gpt-4.1", "messages": [[]{"role": "user", "content": "pang"}]}',
         "*no fixture matched: the answer was synthesized",
         "*pinger (runtime#1): last user message does not match equals 'ping'",

@@ -39,7 +39,7 @@ class GatewayOptions:
     # None: no usable metadata (absent, unparsable, or a value of an unsupported type).
     metadata: dict[str, str | int | float | bool] | None = None
     event_id: str | None = None
-    ignored: tuple[str, ...] = ()  # headers dropped or adjusted
+    ignored: tuple[str, ...] = ()  # option headers clamped or ignored, in words (the journal's header_notes)
 
 
 NO_OPTIONS = GatewayOptions()  # what a request without option headers gets (immutable, shared)

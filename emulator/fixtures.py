@@ -169,7 +169,7 @@ def parse_fixture_file(path: Path, check: bool = True) -> dict[str, Any]:
 
 
 def check_fixture_document(data: Any, source: str) -> None:
-    load_schema_validator("fixture.schema.json", compile_after=0).check(data, source=source)
+    load_schema_validator("fixture.schema.json").check(data, source=source)
     for index, spec in enumerate(data.get("fixtures", []) if isinstance(data, dict) else []):
         for where in ("model", "content"):
             matcher = spec.get("match", {}).get(where)

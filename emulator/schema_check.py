@@ -62,7 +62,6 @@ def type_name(value: Any) -> str:
 # using any of them is only ever checked by jsonschema.
 _NOT_FAST = {"prefixItems", "unevaluatedProperties", "unevaluatedItems", "dependentRequired", "dependentSchemas",
              "$dynamicRef", "$dynamicAnchor", "$anchor", "$recursiveRef", "contentSchema"}
-_COMPILE_AFTER = 8  # checks before compiling: files checked once at start-up never pay the compile
 
 
 def fast_checkable(node: Any) -> bool:
@@ -81,20 +80,17 @@ def fast_checkable(node: Any) -> bool:
 class SchemaValidator:
     """Validate fast, explain slow: a compiled fastjsonschema check answers "valid" on the hot
     path; jsonschema, the reference, decides every body the fast check rejects and explains it.
-    jsonschema (~0.1 s to import) is only loaded when it is needed, fastjsonschema when the fast
-    check is compiled.
+    The fast check is compiled on first use (tens of milliseconds for a request schema);
+    jsonschema (~0.15 s to import) is only loaded when a body is rejected or a schema uses a
+    keyword fastjsonschema reads differently."""
 
-    `compile_after`: checks answered by jsonschema before the fast check is compiled (0 for the
-    fixture and config schemas, which start-up checks and must not pay jsonschema's import for)."""
-
-    def __init__(self, name: str, schema: dict[str, Any], compile_after: int = _COMPILE_AFTER) -> None:
+    def __init__(self, name: str, schema: dict[str, Any]) -> None:
         self.name = name
         self.schema = schema
         self._reference: Draft202012Validator | None = None
         self._fast: Callable[[Any], Any] | None = None
         self._fast_error: type[Exception] = Exception
-        self._uses = 0 if fast_checkable(schema) else None
-        self._compile_after = compile_after
+        self._compilable = fast_checkable(schema)
 
     @property
     def _validator(self) -> Draft202012Validator:
@@ -105,13 +101,11 @@ class SchemaValidator:
         return self._reference
 
     def is_valid(self, data: Any) -> bool:
-        if self._fast is None and self._uses is not None:
-            self._uses += 1
-            if self._uses > self._compile_after:
-                import fastjsonschema
+        if self._fast is None and self._compilable:
+            import fastjsonschema
 
-                self._fast_error = fastjsonschema.JsonSchemaException
-                self._fast = fastjsonschema.compile(self.schema, use_default=False, use_formats=False)
+            self._fast_error = fastjsonschema.JsonSchemaException
+            self._fast = fastjsonschema.compile(self.schema, use_default=False, use_formats=False)
         if self._fast is not None:
             try:
                 self._fast(data)
@@ -146,12 +140,12 @@ class SchemaValidator:
 
 
 @lru_cache(maxsize=None)
-def load_schema_validator(relative: str, compile_after: int = _COMPILE_AFTER) -> SchemaValidator:
+def load_schema_validator(relative: str) -> SchemaValidator:
     """The validator of schemas/<relative>. The schemas themselves are checked against the
     2020-12 meta-schema by the test suite, not at every start."""
     path = SCHEMAS_DIR / relative
     schema = json.loads(path.read_text(encoding="utf-8"))
-    return SchemaValidator(relative, schema, compile_after)
+    return SchemaValidator(relative, schema)
 
 
 __all__ = ["ConfigError", "SchemaValidator", "load_schema_validator", "json_path"]

@@ -97,7 +97,7 @@ def env_name(setting: str) -> str:
 def read_config_file(path: Path) -> dict[str, Any]:
     """Load and validate a config file (JSON or YAML) against schemas/config.schema.json."""
     data = read_data_file(path, "config file")
-    load_schema_validator("config.schema.json", compile_after=0).check(data, source=str(path))
+    load_schema_validator("config.schema.json").check(data, source=str(path))
     return data or {}
 
 

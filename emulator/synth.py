@@ -16,9 +16,11 @@ import re
 import random
 import struct
 import zlib
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
+from emulator.clock import VIRTUAL_EPOCH
 from emulator.regex_strings import string_matching
 
 _FAKER: Any = None
@@ -72,6 +74,12 @@ def unit_vector(values: list[float]) -> list[float]:
     scale = 1e6 / (math.hypot(*values) or 1.0)
     # round(x * 1e6) / 1e6 is the float nearest the 6-decimal value (as round(x, 6), cheaper).
     return [round(x * scale) / 1e6 for x in values]
+
+
+# Dates come from the three years before the virtual clock's epoch, not before today: relative
+# to the real date ("-3y"), the same request got another date on every run.
+_DATES_TO = datetime.fromtimestamp(VIRTUAL_EPOCH, timezone.utc).replace(tzinfo=None) - timedelta(days=1)
+_DATES_FROM = _DATES_TO.replace(year=_DATES_TO.year - 3)
 
 
 class SchemaTooLarge(Exception):
@@ -235,9 +243,9 @@ class Synth:
     def _gen_string(self, schema: dict[str, Any], root: Any, depth: int) -> str:
         fmt = schema.get("format")
         if fmt == "date-time":
-            value = self._fake.date_time_between(start_date="-3y", end_date="-1d").strftime("%Y-%m-%dT%H:%M:%SZ")
+            value = self._fake.date_time_between(start_date=_DATES_FROM, end_date=_DATES_TO).strftime("%Y-%m-%dT%H:%M:%SZ")
         elif fmt == "date":
-            value = self._fake.date_between(start_date="-3y", end_date="-1d").isoformat()
+            value = self._fake.date_between(start_date=_DATES_FROM.date(), end_date=_DATES_TO.date()).isoformat()
         elif fmt == "time":
             value = self._fake.time()
         elif fmt == "email":

@@ -70,6 +70,25 @@ def test_response_format_answer_validates_against_the_schema(http, name):
         assert_valid(json.loads(response.json()["choices"][0]["message"]["content"]), schema)
 
 
+def test_synthesized_dates_come_from_the_three_years_before_the_virtual_epoch_and_never_move(http, emulator):
+    """Dates were once drawn relative to the real today, so one request's answer changed from run to run."""
+    from tests.gateway_helpers import advance
+
+    schema = {"type": "object", "required": ["at", "on"], "properties": {
+        "at": {"type": "array", "minItems": 12, "maxItems": 12, "items": {"type": "string", "format": "date-time"}},
+        "on": {"type": "array", "minItems": 12, "maxItems": 12, "items": {"type": "string", "format": "date"}},
+    }}
+    body = {"model": "openai/gpt-4.1", "messages": [{"role": "user", "content": "when?"}],
+            "response_format": {"type": "json_schema", "json_schema": {"name": "when", "schema": schema}}}
+    first = json.loads(http.post("/ai/v1/chat/completions", json=body).json()["choices"][0]["message"]["content"])
+    assert all("2022-12-31T00:00:00Z" <= at <= "2025-12-31T00:00:00Z" for at in first["at"]), first["at"]
+    assert all("2022-12-31" <= on <= "2025-12-31" for on in first["on"]), first["on"]
+    advance(emulator, 400 * 86400)
+    again = json.loads(http.post("/ai/v1/chat/completions", json=body).json()["choices"][0]["message"]["content"])
+    assert again == first
+    http.post(emulator.base_url + "/__emulator__/reset")  # the clock back where other tests expect it
+
+
 # Schemas a client may send that no answer could (or should) satisfy: each is the client's
 # mistake, answered 400 at once, and the shared server keeps answering everyone else.
 HOSTILE_SCHEMAS = {
@@ -145,3 +164,4 @@ def test_a_workers_ai_json_schema_too_large_is_a_5006_bad_input(http, emulator):
     error = response.json()["errors"][0]
     assert error["code"] == 5006
     assert error["message"].startswith("AiError: Bad input:") and "minItems" in error["message"]
+

@@ -27,7 +27,8 @@ _FAKER: Any = None
 
 
 def _faker() -> Any:
-    """The one Faker, built on the first synthesized answer: importing faker costs ~0.1 s of start-up."""
+    """The one Faker, built when an answer first needs one of its formats (a date, an email, a
+    URL...): importing faker and building it costs ~0.2 s, most of it faker scanning its locales."""
     global _FAKER
     if _FAKER is None:
         from faker import Faker
@@ -43,8 +44,35 @@ def _lorem_words() -> tuple[str, ...]:
     """Faker's en_US lorem word list, read once (faker copies it three times per sentence)."""
     global _WORDS
     if not _WORDS:
-        _WORDS = tuple(_faker().get_words_list())
+        _WORDS = _read_lorem_words() or tuple(_faker().get_words_list())
     return _WORDS
+
+
+def _read_lorem_words() -> tuple[str, ...] | None:
+    """The word list as data, read from faker's en_US lorem provider source without importing
+    faker (plain text answers need only the words). None if that file no longer holds a literal
+    `word_list` of strings; the caller then asks a Faker for it."""
+    import ast
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("faker")  # finds the package without running it
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations)), "providers", "lorem", "en_US", "__init__.py")
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "word_list" for t in node.targets):
+            try:
+                words = ast.literal_eval(node.value)
+            except ValueError:
+                return None
+            if isinstance(words, (tuple, list)) and words and all(isinstance(w, str) for w in words):
+                return tuple(words)
+    return None
 
 
 # Canonical JSON: what json.dumps(part, sort_keys=True, separators=(",", ":"), default=str)
@@ -124,10 +152,22 @@ class Synth:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
         self._values_left = MAX_VALUES
-        self._fake = _faker()
-        self._fake.seed_instance(seed)
         self._words = _lorem_words()
-        self._fake_rng: random.Random = self._fake.random  # the generator seed_instance just seeded
+        # Faker's own generator, as Faker.seed_instance(seed) sets it up (a Random seeded with
+        # `seed`); text is drawn from it here, and the Faker, once needed, draws from it too.
+        self._fake_rng = random.Random(seed)
+        self._faker: Any = None
+
+    @property
+    def _fake(self) -> Any:
+        """The Faker, drawing from this answer's generator where the text left it."""
+        if self._faker is None:
+            fake = _faker()
+            fake.seed_instance(0)  # gives the Faker a generator of its own
+            fake.random.setstate(self._fake_rng.getstate())
+            self._fake_rng = fake.random
+            self._faker = fake
+        return self._faker
 
     # --- text -------------------------------------------------------------------------
     def paragraph(self) -> str:

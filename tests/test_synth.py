@@ -165,3 +165,12 @@ def test_a_workers_ai_json_schema_too_large_is_a_5006_bad_input(http, emulator):
     assert error["code"] == 5006
     assert error["message"].startswith("AiError: Bad input:") and "minItems" in error["message"]
 
+
+def test_the_word_list_read_without_importing_faker_is_fakers_own():
+    """Plain text answers read faker's en_US lorem words from its source, not through a Faker
+    (~0.2 s to import and build); a faker release that moves them must not change the words."""
+    from faker import Faker
+
+    from emulator.synth import _read_lorem_words
+
+    assert _read_lorem_words() == tuple(Faker("en_US").get_words_list())

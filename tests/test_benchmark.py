@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 FIGURES = [
-    "Start-up to first answered request",
+    "Start-up to first answered chat completion",
     "pytest session of one trivial test",
     "Load generator ceiling",
     "Chat completion, synthesized (cache miss)",

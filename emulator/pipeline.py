@@ -259,11 +259,10 @@ class Pipeline:
     def _finish(self, ex: Exchange, response: Response) -> Response:
         ex.status = response.status_code
         if ex.trace is not None:
-            trace = ex.trace.headers()
-            if any(name.startswith(b"cf-aig-") for name, _ in response.raw_headers):
-                response.headers.update(trace)  # replaces what the answer set
-            else:
-                response.raw_headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in trace.items())
+            trace = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in ex.trace.headers().items()]
+            names = {name for name, _ in trace}
+            # The gateway's headers replace any of the same name the answer set (a fixture's, a cached one's).
+            response.raw_headers[:] = [h for h in response.raw_headers if h[0] not in names] + trace
             self._log(ex, response)
         self.state.journal.record(partial(ex.entry, self.state.clock.now()))
         return response

@@ -128,9 +128,6 @@ def baseline_command() -> list[str]:
     return [sys.executable, str(ROOT / "benchmarks" / "baseline_app.py"), json.dumps(UVICORN_OPTIONS)]
 
 
-_STARTUP_PROBE = loadgen.request_bytes("127.0.0.1", 0, "POST", CHAT_PATH, {**AUTH, "Connection": "close"}, chat_body("start-up probe"))
-
-
 def start(name: str, command: list[str], timeout: float = 20.0) -> Server:
     """Start a server; its start-up time runs from spawning the process to its first answered
     chat completion (the request a test sends first, with whatever it loads on first use)."""
@@ -148,10 +145,11 @@ def start(name: str, command: list[str], timeout: float = 20.0) -> Server:
         if match:
             break
     host, port = match.group(1).removeprefix("http://").rsplit(":", 1)
+    probe = loadgen.request_bytes(host, int(port), "POST", CHAT_PATH, {**AUTH, "Connection": "close"}, chat_body("start-up probe"))
     while time.perf_counter() < deadline:
         try:
             with socket.create_connection((host, int(port)), timeout=5) as conn:
-                conn.sendall(_STARTUP_PROBE)
+                conn.sendall(probe)
                 status = conn.recv(16)
                 if status.startswith(b"HTTP/1.1 200"):
                     return Server(name, process, host, int(port), time.perf_counter() - began)

@@ -35,7 +35,7 @@ class EmulatorState:
         self.loaded_files: list[Path] = []
         # The built-in model catalog always loads; --no-builtin-fixtures drops only the built-in answers.
         # The package's own files are checked against the fixture schema by the test suite
-        # (tests/test_fixtures.py); start-up does not pay for compiling that schema for them.
+        # (tests/test_schema_files.py); start-up does not pay for compiling that schema for them.
         for path in fixture_files(FIXTURES_DIR):
             self.load_file(path, answers=settings.builtin_fixtures, check=False)
         for directory in settings.fixture_dirs:

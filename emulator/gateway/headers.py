@@ -135,7 +135,7 @@ def parse_gateway_headers(headers: dict[str, str], strict: bool = False) -> Gate
     if not any(name.startswith("cf-") and name not in _NOT_OPTIONS for name in headers):
         return NO_OPTIONS  # most requests set none of them
     r = _Reader(headers, strict)
-    values: dict[str, Any] = dict(
+    return GatewayOptions(
         cache_ttl=r.integer("cf-aig-cache-ttl", MIN_CACHE_TTL, MAX_CACHE_TTL, "cf-cache-ttl"),
         skip_cache=bool(r.boolean("cf-aig-skip-cache", "cf-skip-cache")),
         cache_key=r.text("cf-aig-cache-key"),
@@ -147,8 +147,8 @@ def parse_gateway_headers(headers: dict[str, str], strict: bool = False) -> Gate
         collect_log_payload=r.boolean("cf-aig-collect-log-payload") is not False,
         metadata=r.metadata("cf-aig-metadata"),
         event_id=r.text("cf-aig-event-id"),
+        ignored=tuple(r.ignored),  # last: arguments are evaluated in order, so it has every note above
     )
-    return GatewayOptions(**values, ignored=tuple(r.ignored))  # read after every header was
 
 
 # Every option header starts with "cf-" (deprecated spellings included), so a request without

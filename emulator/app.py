@@ -7,7 +7,6 @@ import logging
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from emulator.control import ControlApi
@@ -18,6 +17,7 @@ from emulator.dialects.openai_responses import DIALECT as OPENAI_RESPONSES
 from emulator.errors import method_not_allowed, no_route
 from emulator.gateway_host import GatewayHost
 from emulator.gateways_api import GatewaysApi
+from emulator.json_codec import JSONResponse
 from emulator.models_api import ModelsApi
 from emulator.pipeline import Pipeline
 from emulator.settings import Settings

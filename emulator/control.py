@@ -7,11 +7,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from emulator import __version__
 from emulator.fixtures import check_fixture_document
+from emulator.json_codec import JSONResponse
 from emulator.schema_check import ConfigError
 from emulator.state import EmulatorState
 

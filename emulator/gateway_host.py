@@ -17,15 +17,17 @@ import re
 from typing import Any, Awaitable, Callable
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
+from emulator import json_codec
 from emulator.catalog import CHAT, TEXT_GENERATION, Model, default_endpoints
 from emulator.dialects import cloudflare_v4, gateway_error
 from emulator.dialects.anthropic_messages import DIALECT as ANTHROPIC
 from emulator.dialects.openai_chat import DIALECT as OPENAI_CHAT
 from emulator.dialects.openai_responses import DIALECT as OPENAI_RESPONSES
 from emulator.errors import GatewayError, no_route
+from emulator.json_codec import JSONResponse
 from emulator.pipeline import STEP_SCOPE_KEY, Door, Exchange, Pipeline, no_such_workers_model
 from emulator.state import EmulatorState
 
@@ -309,7 +311,7 @@ def header_value(value: Any) -> str:
 
 def parse_steps(raw: bytes) -> list[dict[str, Any]]:
     try:
-        body = json.loads(raw)
+        body = json_codec.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise bad_universal_request("the body is not valid JSON") from None
     steps = [body] if isinstance(body, dict) else body

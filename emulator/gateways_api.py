@@ -13,7 +13,6 @@ import json
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from emulator.dialects import cloudflare_v4
@@ -21,6 +20,7 @@ from emulator.errors import GatewayError
 from emulator.gateway.auth import authenticate, check_account
 from emulator.gateway.gateways import MAX_GATEWAY_ID, Gateway
 from emulator.gateway.logs import MAX_PER_PAGE, list_view, matches_filter
+from emulator.json_codec import JSONResponse
 from emulator.state import EmulatorState
 
 REQUIRED_FIELDS = ("cache_invalidate_on_update", "cache_ttl", "collect_logs", "rate_limiting_interval", "rate_limiting_limit")

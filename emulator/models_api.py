@@ -7,12 +7,12 @@ import uuid
 from typing import Any, Callable
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from emulator.catalog import Model
 from emulator.dialects import cloudflare_v4
 from emulator.errors import GatewayError
 from emulator.gateway.auth import authenticate, check_account
+from emulator.json_codec import JSONResponse
 from emulator.schema_check import load_schema_validator
 from emulator.state import EmulatorState
 

@@ -6,14 +6,14 @@ gateway -> simulated upstream (fixture or synth) -> dialect renders -> journal.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Awaitable, Callable
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
+from emulator import json_codec
 from emulator.catalog import CHAT, MESSAGES, RESPONSES, RUN, TEXT_GENERATION, Model
 from emulator.completion import Answer, ChatRequest, Completion, TaskOutput, UpstreamFailure
 from emulator.dialects import ChatDialect, RenderContext, cloudflare_v4, workers_ai
@@ -35,6 +35,7 @@ from emulator.gateway.headers import NO_OPTIONS, GatewayOptions, lenient_metadat
 from emulator.gateway.logs import metadata_text
 from emulator.gateway.ratelimit import RateLimit, rate_limited
 from emulator.gateway.trace import GatewayTrace
+from emulator.json_codec import JSONResponse
 from emulator.schema_check import load_schema_validator
 from emulator.state import EmulatorState
 from emulator.streaming import StreamPlan, event_stream
@@ -170,7 +171,7 @@ class Pipeline:
         raw = await request.body()
         ex.raw_body = raw
         try:
-            return json.loads(raw)
+            return json_codec.loads(raw)
         except (ValueError, UnicodeDecodeError):
             return _MALFORMED
 
@@ -575,7 +576,7 @@ def gateway_log_entry(ex: Exchange, response: Response) -> dict[str, Any]:
 
 def _json_or_text(body: bytes) -> Any:
     try:
-        return json.loads(body)
+        return json_codec.loads(body)
     except (ValueError, UnicodeDecodeError):
         return body.decode("utf-8", "replace")
 

@@ -8,7 +8,6 @@ the emulator's clock, and plays the fault the fixture names (`respond.stream`).
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Iterator
@@ -18,16 +17,14 @@ from starlette.types import Send
 
 from emulator.clock import Clock
 from emulator.fixtures import Fixture
+from emulator.json_codec import dumps_text
 from emulator.tokens import split_tokens
 
 log = logging.getLogger("emulator")
 
-_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # one encoder for every frame
-
-
 def sse(data: Any, event: str | None = None) -> str:
     """One SSE frame: an optional `event:` line, one `data:` line of compact JSON, a blank line."""
-    payload = data if isinstance(data, str) else _COMPACT.encode(data)
+    payload = data if isinstance(data, str) else dumps_text(data)
     return (f"event: {event}\n" if event else "") + f"data: {payload}\n\n"
 
 

@@ -252,6 +252,21 @@ def test_json_body_is_read_whatever_the_content_type_says(http, route):
     assert response.status_code == 200, response.text
 
 
+def test_lone_surrogate_escape_in_a_body_is_read_as_json(http):
+    # Valid JSON text (JSON.parse and Python's json read it); the fast parser refuses it.
+    body = b'{"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi \\ud800"}]}'
+    response = http.post("/ai/v1/chat/completions", content=body, headers={"content-type": "application/json", "cf-aig-gateway-id": "default"})
+    assert response.status_code == 200, response.text
+    assert response.json()["object"] == "chat.completion"
+
+
+def test_integer_beyond_64_bits_in_a_fixture_answer_is_written_as_is(http, add_fixture):
+    add_fixture({"match": {"model": "@cf/baai/bge-small-en-v1.5"}, "respond": {"output": {"shape": [1, 2], "data": [[0.5, 0.5]], "big": 2**70}}})
+    response = http.post("/ai/run", json={"model": "@cf/baai/bge-small-en-v1.5", "input": {"text": "x"}}, headers={"cf-aig-gateway-id": "default"})
+    assert response.status_code == 200, response.text
+    assert b'"big":1180591620717411303424' in response.content
+
+
 def test_form_encoded_body_is_malformed_json(http):
     response = http.post("/ai/v1/chat/completions", data={"model": "openai/gpt-4.1"})
     assert response.status_code == 400

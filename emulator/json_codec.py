@@ -1,0 +1,60 @@
+"""JSON on the wire: request bodies in, answers out.
+
+orjson does both several times faster than the standard library (an embedding's 384 floats:
+~17 us against ~290 us), which is most of what a JSON answer costs. It is used where it
+is installed (CPython) and gives the same reading as `json` would: a body it refuses is
+handed to `json`, which decides (it accepts what orjson does not, e.g. a lone surrogate
+escape), and a value it cannot write (an integer beyond 64 bits) is written by `json`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.responses import JSONResponse as _StarletteJSONResponse
+
+try:
+    import orjson
+except ImportError:  # not on this interpreter: the standard library does it all
+    orjson = None  # type: ignore[assignment]
+
+# What starlette's JSONResponse writes: compact, UTF-8 as is, no NaN.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def loads(raw: bytes | str) -> Any:
+    """Raises ValueError (json.JSONDecodeError) or UnicodeDecodeError for a body that is not JSON."""
+    if orjson is not None:
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass  # json has the last word, and words the error
+    return json.loads(raw)
+
+
+def dumps_text(value: Any) -> str:
+    """Compact JSON as text (SSE frames, tool-call arguments)."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(value).decode("utf-8")
+        except TypeError:  # orjson.JSONEncodeError: e.g. an integer beyond 64 bits
+            pass
+    return _ENCODER.encode(value)
+
+
+def dumps(value: Any) -> bytes:
+    """Compact JSON as UTF-8 bytes (a response body)."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(value)
+        except TypeError:
+            pass
+    return _ENCODER.encode(value).encode("utf-8")
+
+
+class JSONResponse(_StarletteJSONResponse):
+    """Starlette's JSONResponse, rendered by `dumps`."""
+
+    def render(self, content: Any) -> bytes:
+        return dumps(content)

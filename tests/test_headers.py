@@ -19,6 +19,9 @@ def test_malformed_values_are_ignored_by_default(emulator):
     notes = last_journal_entry(emulator)["header_notes"]
     assert [note.split(":")[0] for note in notes] == ["cf-aig-cache-ttl", "cf-aig-backoff", "cf-aig-metadata"]
     assert all("(ignored)" in note for note in notes)
+    # The same headers again (parsed once, remembered) are treated the same way.
+    assert chat(emulator, "lenient again", headers).status_code == 200
+    assert last_journal_entry(emulator)["header_notes"] == notes
 
 
 def test_a_request_with_valid_option_headers_has_no_header_notes(emulator):
@@ -35,4 +38,5 @@ def test_strict_headers_reject_a_bad_value_naming_the_header(start):
     assert "cf-aig-max-attempts" in error["message"]
     response = chat(emu, "strict", {"cf-aig-cache-ttl": "soon"})
     assert response.status_code == 400 and "cf-aig-cache-ttl" in response.json()["errors"][0]["message"]
+    assert chat(emu, "strict", {"cf-aig-max-attempts": "9"}).status_code == 400  # refused every time
     assert chat(emu, "strict", {"cf-aig-max-attempts": "3"}).status_code == 200

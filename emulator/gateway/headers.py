@@ -131,9 +131,28 @@ class _Reader:
 
 
 def parse_gateway_headers(headers: dict[str, str], strict: bool = False) -> GatewayOptions:
-    """`headers` has lower-case names. Raises GatewayError only when `strict`."""
-    if not any(name.startswith("cf-") and name not in _NOT_OPTIONS for name in headers):
+    """`headers` has lower-case names. Raises GatewayError only when `strict`.
+
+    The options are a function of the option headers alone, and a session sends the same few
+    sets again and again: each set is parsed once (the last `_MAX_PARSED` sets are kept)."""
+    given = tuple((name, value) for name, value in headers.items() if name.startswith("cf-") and name not in _NOT_OPTIONS)
+    if not given:
         return NO_OPTIONS  # most requests set none of them
+    key = (strict, given)
+    options = _parsed.get(key)
+    if options is None:
+        options = _parse(dict(given), strict)
+        if len(_parsed) >= _MAX_PARSED:
+            _parsed.clear()
+        _parsed[key] = options
+    return options
+
+
+_MAX_PARSED = 512
+_parsed: dict[tuple[bool, tuple[tuple[str, str], ...]], GatewayOptions] = {}
+
+
+def _parse(headers: dict[str, str], strict: bool) -> GatewayOptions:
     r = _Reader(headers, strict)
     return GatewayOptions(
         cache_ttl=r.integer("cf-aig-cache-ttl", MIN_CACHE_TTL, MAX_CACHE_TTL, "cf-cache-ttl"),

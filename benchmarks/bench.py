@@ -84,7 +84,9 @@ def _not_a_hit(result: dict[str, Any]) -> str | None:
 SCENARIOS = [
     Scenario("synth", "Chat completion, synthesized (cache miss)", CHAT_PATH,
              chat_body("Benchmark question number {n}: what changed today?")),
-    Scenario("fixture", "Chat completion, fixture-answered", CHAT_PATH, chat_body("Please give the benchmark fixture answer.")),
+    # Each body distinct ({n}), as for "synth": a body sent again skips its schema check, and
+    # the fixture figure is "with full request validation".
+    Scenario("fixture", "Chat completion, fixture-answered", CHAT_PATH, chat_body("Please give the benchmark fixture answer ({n}).")),
     Scenario("cache_hit", "Chat completion, cache hit", CHAT_PATH, chat_body("A question whose answer is cached."),
              headers={"cf-aig-cache-ttl": "3600"}, unavailable=_not_a_hit, prime=True),
     Scenario("embedding", "ai/run embedding (bge-small)", RUN_PATH,

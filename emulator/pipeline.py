@@ -298,7 +298,7 @@ class Pipeline:
             ex.body = None if body is _MALFORMED else body
             if body is _MALFORMED:
                 raise dialect.malformed_json("the body is not valid JSON")
-            dialect.validate(body)
+            dialect.validate(body, read_from=ex.raw_body)
             return await handle(ex, account_id, body, request_id, id_header)
         except GatewayError as err:
             err.headers.update(id_header)

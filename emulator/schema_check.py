@@ -139,6 +139,27 @@ class SchemaValidator:
         raise ConfigError(f"{source}: {json_path(deepest.absolute_path)}: {describe(deepest)}")
 
 
+class ValidBodies:
+    """Request bodies, as read, that passed their schema: one sent again is not checked again.
+    The schemas do not change while the server runs, so this only saves time. Bounded: bodies
+    up to `max_size` bytes, at most `entries` of them, forgotten all at once when full."""
+
+    def __init__(self, entries: int = 512, max_size: int = 16_384) -> None:
+        self._entries = entries
+        self._max_size = max_size
+        self._bodies: set[bytes] = set()
+
+    def __contains__(self, raw: bytes) -> bool:
+        return raw in self._bodies
+
+    def add(self, raw: bytes) -> None:
+        if len(raw) > self._max_size:
+            return
+        if len(self._bodies) >= self._entries:
+            self._bodies.clear()
+        self._bodies.add(raw)
+
+
 @lru_cache(maxsize=None)
 def load_schema_validator(relative: str) -> SchemaValidator:
     """The validator of schemas/<relative>. The schemas themselves are checked against the

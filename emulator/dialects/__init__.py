@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from emulator.completion import ChatRequest, Completion
 from emulator.errors import InvalidRequest
 from emulator.ids import IdSource
-from emulator.schema_check import SchemaValidator, load_schema_validator
+from emulator.schema_check import SchemaValidator, ValidBodies, load_schema_validator
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -33,7 +34,20 @@ class ChatDialect:
     def validator(self) -> SchemaValidator:
         return load_schema_validator(self.schema_file)
 
-    def validate(self, body: Any) -> None:
+    @cached_property
+    def _valid_bodies(self) -> ValidBodies:
+        return ValidBodies()
+
+    def validate(self, body: Any, read_from: bytes | None = None) -> None:
+        """Raises InvalidRequest naming the field. `read_from`: the bytes `body` was parsed from;
+        bytes found valid before are not checked again (a cache hit is such a body)."""
+        if read_from is not None and read_from in self._valid_bodies:
+            return
+        self.check(body)
+        if read_from is not None:
+            self._valid_bodies.add(read_from)
+
+    def check(self, body: Any) -> None:
         if not self.validator.is_valid(body):
             error = self.validator.best_error(body)
             assert error is not None

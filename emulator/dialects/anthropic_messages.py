@@ -172,10 +172,10 @@ class AnthropicCountTokens(AnthropicMessages):
     """`POST /v1/messages/count_tokens`: a Messages body without `max_tokens`, answered with
     `{"input_tokens": N}` as the messages call would count them."""
 
-    def validate(self, body: Any) -> None:
+    def check(self, body: Any) -> None:
         if isinstance(body, dict) and "max_tokens" in body:
             raise InvalidRequest("max_tokens: Extra inputs are not permitted", "max_tokens")
-        super().validate({**body, "max_tokens": 1} if isinstance(body, dict) else body)
+        super().check({**body, "max_tokens": 1} if isinstance(body, dict) else body)
 
     def parse(self, body: dict[str, Any]) -> ChatRequest:
         return super().parse({**body, "max_tokens": 1})

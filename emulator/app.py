@@ -1,4 +1,5 @@
-"""The route table: every URL the emulator answers, in one screen."""
+"""The route table: every URL the emulator answers, in one screen. (The account's POST endpoints
+are dispatched straight from this table by emulator.direct_routes, the rest by Starlette.)"""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from emulator.dialects import cloudflare_v4
 from emulator.dialects.anthropic_messages import DIALECT as ANTHROPIC
 from emulator.dialects.openai_chat import DIALECT as OPENAI_CHAT
 from emulator.dialects.openai_responses import DIALECT as OPENAI_RESPONSES
+from emulator.direct_routes import DirectRoutes
 from emulator.errors import method_not_allowed, no_route
 from emulator.gateway_host import GatewayHost
 from emulator.gateways_api import GatewaysApi
@@ -23,12 +25,13 @@ from emulator.pipeline import Pipeline
 from emulator.settings import Settings
 from emulator.state import EmulatorState
 
-ACCOUNT = "/client/v4/accounts/{account_id}"
+ACCOUNTS = "/client/v4/accounts/"
+ACCOUNT = ACCOUNTS + "{account_id}"
 
 log = logging.getLogger("emulator")
 
 
-def build_app(settings: Settings, state: EmulatorState | None = None) -> Starlette:
+def build_app(settings: Settings, state: EmulatorState | None = None) -> DirectRoutes:
     state = state or EmulatorState(settings)
     pipeline = Pipeline(state)
     models = ModelsApi(state)
@@ -87,4 +90,4 @@ def build_app(settings: Settings, state: EmulatorState | None = None) -> Starlet
         exception_handlers={HTTPException: http_error, 404: not_found, 405: wrong_method, 500: server_error},
     )
     app.state.emulator = state
-    return app
+    return DirectRoutes(app, routes, ACCOUNTS, server_error)

@@ -6,9 +6,23 @@ import random
 import string
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_BASE62 = string.digits + string.ascii_letters
-_BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_ULID_SHIFTS = tuple(range(125, -1, -5))
+# A ULID's 26 characters, two at a time: 10 bits each, the first pair padded to 130 bits.
+_CROCKFORD_PAIRS = tuple(a + b for a in _CROCKFORD for b in _CROCKFORD)
+_ULID_PAIR_SHIFTS = tuple(range(120, -1, -10))
+
+
+class _Alphabet:
+    """The characters of an id, as a bytes.translate table: a byte below the largest multiple of
+    the alphabet's size maps to a character, the bytes above are dropped (so each is uniform)."""
+
+    def __init__(self, characters: str) -> None:
+        usable = 256 - 256 % len(characters)
+        self.table = bytes(ord(characters[b % len(characters)]) if b < usable else 0 for b in range(256))
+        self.rejected = bytes(range(usable, 256))
+
+
+_BASE62 = _Alphabet(string.digits + string.ascii_letters)
+_BASE58 = _Alphabet("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
 
 
 class IdSource:
@@ -23,17 +37,13 @@ class IdSource:
         self._ulid_ms = -1
         self._ulid_random = 0
 
-    def _pick(self, alphabet: str, n: int) -> str:
-        """`n` characters of `alphabet`, uniform: the digits, in base len(alphabet), of one draw
-        with 64 spare bits (bias under 2**-64). One draw instead of one per character: this
-        runs several times per request."""
-        size = len(alphabet)
-        value = self._rng.getrandbits(n * size.bit_length() + 64)
-        out = []
-        for _ in range(n):
-            value, digit = divmod(value, size)
-            out.append(alphabet[digit])
-        return "".join(out)
+    def _pick(self, alphabet: _Alphabet, n: int) -> str:
+        """`n` characters of `alphabet`, uniform: random bytes, those beyond the largest multiple
+        of the alphabet's size dropped, the rest mapped to characters (one bytes.translate)."""
+        out = b""
+        while len(out) < n:
+            out += self._rng.randbytes(n + 16).translate(alphabet.table, alphabet.rejected)
+        return out[:n].decode("ascii")
 
     def _hex(self, n: int) -> str:
         return format(self._rng.getrandbits(4 * n), f"0{n}x")
@@ -48,7 +58,7 @@ class IdSource:
         else:
             self._ulid_ms, self._ulid_random = ms, self._rng.getrandbits(80)
         value = (ms << 80) | self._ulid_random
-        return "".join(_CROCKFORD[(value >> shift) & 31] for shift in _ULID_SHIFTS)
+        return "".join([_CROCKFORD_PAIRS[(value >> shift) & 1023] for shift in _ULID_PAIR_SHIFTS])
 
     def uuid(self) -> str:
         h = self._hex(32)

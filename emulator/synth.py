@@ -18,6 +18,7 @@ import struct
 import zlib
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from emulator.clock import VIRTUAL_EPOCH
@@ -134,15 +135,21 @@ def request_seed(seed: int, *parts: Any) -> int:
 
 
 # What the canonical encoder writes for the scalars a request's seed is made of. json sets up a
-# new C encoder for every value it is given, so these skip it; the bytes are the same.
+# new C encoder for every value it is given, so the scalars, strings and lists of them (the
+# messages: [[role, text], ...]) skip it; the bytes are the same.
 _SCALARS: dict[Any, str] = {None: "null", True: "true", False: "false"}
 
 
 def _canonical(part: Any) -> str:
+    kind = type(part)
+    if kind is str:
+        return encode_basestring_ascii(part)
     if part is None or part is True or part is False:
         return _SCALARS[part]
-    if type(part) is int:
+    if kind is int:
         return int.__repr__(part)
+    if kind is list or kind is tuple:
+        return "[" + ",".join([_canonical(item) for item in part]) + "]"
     return _CANONICAL.encode(part)
 
 

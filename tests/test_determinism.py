@@ -39,6 +39,24 @@ def test_same_request_gets_the_same_answer_in_separate_processes(servers):
     assert answers(first) == answers(second)
 
 
+# Recorded answers of the default seed. A change that alters them (the seed's encoding, the
+# word draws) breaks users' recorded expectations on upgrade: it must be on purpose.
+RECORDED = [
+    ([{"role": "user", "content": "cached q"}],
+     "Century thank teach away trade involve network others despite. Role argue everyone above baby three."),
+    ([{"role": "system", "content": 'Sé breve ✓ "q"'}, {"role": "user", "content": "héllo\nworld \\ 日本"}],
+     "None option culture tree production health out employee rest."),
+]
+
+
+@pytest.mark.parametrize("messages, text", RECORDED)
+def test_a_synthesized_answer_is_the_one_recorded_for_the_default_seed(servers, messages, text):
+    with httpx.Client(base_url=servers[0].account_url, headers=servers[0].auth()) as http:
+        body = {"model": "openai/gpt-4o-mini", "messages": messages}
+        answer = http.post("/ai/v1/chat/completions", json=body, headers={"cf-aig-gateway-id": "default"}).json()
+    assert answer["choices"][0]["message"]["content"] == text
+
+
 def test_another_seed_gives_another_answer(servers):
     first, _, seeded = servers
     a, b = answers(first), answers(seeded)

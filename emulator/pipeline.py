@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Awaitable, Callable
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from emulator import json_codec
@@ -168,8 +168,7 @@ class Pipeline:
         )
 
     async def _read_json(self, request: Request, ex: Exchange) -> Any:
-        raw = await request.body()
-        ex.raw_body = raw
+        raw = ex.raw_body = await read_body(request)
         try:
             return json_codec.loads(raw)
         except (ValueError, UnicodeDecodeError):
@@ -239,7 +238,7 @@ class Pipeline:
             assert ex.trace is not None and decision.key is not None and decision.ttl is not None
             ex.trace.cache_status = "MISS"
             if response.status_code == 200:
-                stored = CachedResponse(response.status_code, bytes(response.body), response.media_type, _replayable(response.headers), {"tokens": ex.tokens})
+                stored = CachedResponse(response.status_code, bytes(response.body), _replayable(response.raw_headers), {"tokens": ex.tokens})
                 self.state.cache.put(gateway_scope(ex), decision.key, stored, decision.ttl)
         return response
 
@@ -249,7 +248,9 @@ class Pipeline:
         ex.cached = True
         tokens = hit.log.get("tokens")
         ex.tokens = (0, tokens[1]) if tokens else None
-        return Response(hit.body, hit.status, headers=hit.headers, media_type=hit.media_type)
+        response = Response(hit.body, hit.status)
+        response.raw_headers = list(hit.raw_headers)
+        return response
 
     def _match(self, ex: Exchange, endpoint: str, model: str, content: str) -> Fixture | None:
         ctx = MatchContext(endpoint, model, content, ex.headers, lenient_metadata(ex.headers))
@@ -448,7 +449,7 @@ class Pipeline:
     async def _legacy_input(self, request: Request, ex: Exchange, model: Model) -> Any:
         content_type = request.headers.get("content-type", "")
         if model.task == "Automatic Speech Recognition" and "json" not in content_type:
-            raw = ex.raw_body = await request.body()
+            raw = ex.raw_body = await read_body(request)
             if not raw:
                 raise GatewayError(400, 3003, "Request is missing headers or body: body")
             return {"audio": list(raw)}
@@ -528,8 +529,8 @@ def gateway_scope(ex: Exchange) -> str:
 
 
 # Headers a cached answer replays; the cf-aig-* ones belong to each request.
-def _replayable(headers: Any) -> dict[str, str]:
-    return {k: v for k, v in headers.items() if k.lower() not in ("content-length", "content-type") and not k.lower().startswith("cf-aig-")}
+def _replayable(raw_headers: list[tuple[bytes, bytes]]) -> tuple[tuple[bytes, bytes], ...]:
+    return tuple((name, value) for name, value in raw_headers if not name.lower().startswith(b"cf-aig-"))
 
 
 def gateway_log_entry(ex: Exchange, response: Response) -> dict[str, Any]:
@@ -572,6 +573,19 @@ def gateway_log_entry(ex: Exchange, response: Response) -> dict[str, Any]:
     else:
         entry["request_head_complete"] = entry["response_head_complete"] = False
     return entry
+
+
+async def read_body(request: Request) -> bytes:
+    """The body, straight from the ASGI receive channel: what `request.body()` returns, without
+    its async generator (a few microseconds of every request). Read once, by the pipeline."""
+    chunks = []
+    while True:
+        message = await request.receive()
+        if message["type"] != "http.request":
+            raise ClientDisconnect()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _json_or_text(body: bytes) -> Any:

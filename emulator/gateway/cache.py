@@ -23,8 +23,7 @@ DEFAULT_CACHE_ENTRIES = 10_000
 class CachedResponse:
     status: int
     body: bytes
-    media_type: str | None
-    headers: dict[str, str]
+    raw_headers: tuple[tuple[bytes, bytes], ...]  # as the answer was sent (content type and length included), less cf-aig-*
     log: dict[str, Any]  # what the log entry of a hit reuses (tokens out, response body...)
 
 
@@ -54,12 +53,9 @@ def cache_ttl(options: GatewayOptions, gateway_ttl: int | None, streaming: bool)
 
 
 def default_key(provider: str, endpoint: str, model: str, auth: str, body: bytes) -> str:
-    digest = hashlib.sha256()
-    for part in (provider, endpoint, model, auth):
-        digest.update(part.encode("utf-8"))
-        digest.update(b"\x00")
-    digest.update(body)
-    return digest.hexdigest()
+    """SHA-256 of each text part followed by a NUL byte, then the body."""
+    head = f"{provider}\x00{endpoint}\x00{model}\x00{auth}\x00".encode("utf-8")
+    return hashlib.sha256(head + body).hexdigest()
 
 
 NO_CACHE = CacheDecision(None, None, False)

@@ -47,7 +47,9 @@ def dumps(value: Any) -> bytes:
     """Compact JSON as UTF-8 bytes (a response body)."""
     if orjson is not None:
         try:
-            return orjson.dumps(value)
+            # A copy: orjson's bytes keep the whole buffer it wrote into (4 KB for a chat
+            # completion, 64 KB for an embedding), and answers stay in the logs and the cache.
+            return bytes(memoryview(orjson.dumps(value)))
         except TypeError:
             pass
     return _ENCODER.encode(value).encode("utf-8")

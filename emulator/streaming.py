@@ -8,12 +8,14 @@ the emulator's clock, and plays the fault the fixture names (`respond.stream`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Iterator
+from typing import Any, AsyncIterator, Callable, Iterator
 
+from starlette.requests import ClientDisconnect
 from starlette.responses import StreamingResponse
-from starlette.types import Send
+from starlette.types import Receive, Scope, Send
 
 from emulator.clock import Clock
 from emulator.fixtures import Fixture
@@ -110,14 +112,34 @@ class EventStreamResponse(StreamingResponse):
         # None until something was written: Starlette reads `body` at start to set Content-Length.
         return "".join(self._written).encode("utf-8") if self._written else None
 
-    async def stream_response(self, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """As StreamingResponse, but the client's going away is watched by one plain task, not
+        an anyio task group (~90 us before the first byte): the stream stops at its next frame."""
+        client_gone = asyncio.get_running_loop().create_task(_disconnect(receive))
+        try:
+            await self.stream_response(send, client_gone.done)
+        except OSError:  # what ASGI 2.4 servers raise on a closed connection
+            raise ClientDisconnect() from None
+        finally:
+            client_gone.cancel()
+        if self.background is not None:
+            await self.background()
+
+    async def stream_response(self, send: Send, client_gone: Callable[[], bool] = lambda: False) -> None:
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
         async for chunk in self.body_iterator:
             if chunk is DISCONNECT:
                 return  # the server closes the connection: the client sees a truncated body
+            if client_gone():
+                return
             self._written.append(chunk)
             await send({"type": "http.response.body", "body": chunk.encode("utf-8"), "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 def transcript(renderer: StreamRenderer, plan: StreamPlan) -> Iterator[Any]:

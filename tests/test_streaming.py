@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import anthropic
@@ -351,9 +352,16 @@ def test_client_leaving_mid_stream_leaves_no_traceback_and_the_server_keeps_serv
     body = {"model": CHAT_MODEL, "stream": True, "messages": [{"role": "user", "content": "long"}]}
     with httpx.stream("POST", private.account_url + "/ai/v1/chat/completions", json=body, headers=private.auth(), timeout=5) as response:
         first = next(response.iter_lines())
+        log_id = response.headers["cf-aig-log-id"]
     # 52 chunks 0.2 s apart take 10 s to produce: the first one arriving means chunks are flushed as made.
     assert json.loads(first[len("data: "):])["choices"][0]["delta"]["role"] == "assistant"
     still_answers(private)
+    # The stream stops at its next frame once the client is gone: the log's response (what was
+    # written) does not grow by a chunk every 0.2 s. (Real time here: the test is about --clock real.)
+    time.sleep(1.2)
+    written = httpx.get(f"{private.account_url}/ai-gateway/gateways/default/logs/{log_id}/response", headers=private.auth())
+    assert written.status_code == 200, written.text
+    assert 1 <= str(written.json()["result"]).count("chat.completion.chunk") <= 3, written.text
     log = private.stop()
     assert "Traceback" not in log and "Task was destroyed" not in log, log
 

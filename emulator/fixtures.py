@@ -14,6 +14,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any, Iterable, NamedTuple
 
@@ -245,7 +246,7 @@ class FixtureSet:
         best: Fixture | None = None
         best_score: tuple[int, int] = (-1, -1)
         outcomes = []
-        for fixture in self:
+        for fixture in chain(self._runtime, self._files):
             miss = fixture.mismatch(ctx)
             outcomes.append((fixture, miss))
             if miss is None and fixture.specificity > best_score:

@@ -261,7 +261,7 @@ class Pipeline:
     def _finish(self, ex: Exchange, response: Response) -> Response:
         ex.status = response.status_code
         if ex.trace is not None:
-            trace = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in ex.trace.headers().items()]
+            trace = ex.trace.raw_headers()
             names = {name for name, _ in trace}
             # The gateway's headers replace any of the same name the answer set (a fixture's, a cached one's).
             response.raw_headers[:] = [h for h in response.raw_headers if h[0] not in names] + trace

@@ -43,8 +43,11 @@ class LogStore:
 
     def add(self, scope: str, log_id: str, build: Callable[[], dict[str, Any]]) -> None:
         """Log `log_id`; `build` writes the entry out when it is first read."""
-        entries = self._gateways.setdefault(scope, deque())
-        by_id = self._by_id.setdefault(scope, {})
+        entries = self._gateways.get(scope)
+        if entries is None:
+            entries = self._gateways[scope] = deque()
+            self._by_id[scope] = {}
+        by_id = self._by_id[scope]
         if len(entries) >= self._max:
             by_id.pop(entries.popleft().id, None)
         entry = _Entry(log_id, build)

@@ -12,13 +12,15 @@ class GatewayTrace:
     step: int = 0
     cache_status: str | None = None
 
-    def headers(self) -> dict[str, str]:
-        headers = {
-            "cf-aig-log-id": self.log_id,
-            "cf-aig-request-id": self.log_id,
-            "cf-aig-event-id": self.event_id,
-            "cf-aig-step": str(self.step),
-        }
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """The headers as an ASGI response carries them (lower-case names, latin-1 bytes)."""
+        log_id = self.log_id.encode("latin-1")
+        headers = [
+            (b"cf-aig-log-id", log_id),
+            (b"cf-aig-request-id", log_id),
+            (b"cf-aig-event-id", self.event_id.encode("latin-1")),
+            (b"cf-aig-step", str(self.step).encode("latin-1")),
+        ]
         if self.cache_status is not None:
-            headers["cf-aig-cache-status"] = self.cache_status
+            headers.append((b"cf-aig-cache-status", self.cache_status.encode("latin-1")))
         return headers

@@ -113,11 +113,6 @@ class Server:
                 return int(line.split()[1]) / 1024
         raise RuntimeError("no VmRSS")
 
-    def cpu_s(self) -> float:
-        """CPU time (user + system) the server process has used so far."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -256,10 +251,7 @@ def measure_scenario(gen: LoadGenerator, servers: dict[str, Server], scenario: S
         for side, server in servers.items():
             # {n} numbers requests from 0 in every run: each round's bodies are its own.
             body = scenario.body.replace("{n}", f"r{number}-{{n}}")
-            cpu_before = server.cpu_s()
-            many = gen.run(server, paths[side], body, scenario.headers, 32, budget.requests // budget.rounds, budget.seconds)
-            many["server_cpu_us"] = (server.cpu_s() - cpu_before) / max(1, many["requests"]) * 1e6
-            rounds[side]["c32"].append(many)
+            rounds[side]["c32"].append(gen.run(server, paths[side], body, scenario.headers, 32, budget.requests // budget.rounds, budget.seconds))
             rounds[side]["c1"].append(gen.run(server, paths[side], body, scenario.headers, 1, budget.single // budget.rounds, budget.seconds,
                                               first=2 * 10**9))
     for side, runs in rounds.items():
@@ -397,8 +389,6 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
         want = targets.get(key)
         out.append((f"{title}: req/s, 32 connections", _num(e["c32"]["rps"], 0), _num(b["c32"]["rps"], 0), _num(ratio),
                     _target(None if want is None or ratio is None else ratio >= want, f">= {want}" if want else "-")))
-        cpu_e, cpu_b = e["c32"].get("server_cpu_us"), b["c32"].get("server_cpu_us")
-        out.append((f"{title}: server CPU us per request, 32 connections", _num(cpu_e, 0), _num(cpu_b, 0), _num(_ratio(cpu_b, cpu_e)), "-"))
         out.append((f"{title}: p50 / p99 ms, 32 connections", _pair(e["c32"]), _pair(b["c32"]),
                     _num(_ratio(e["c32"]["p50_ms"], b["c32"]["p50_ms"])), "-"))
         p50_ratio = _ratio(e["c1"]["p50_ms"], b["c1"]["p50_ms"])
@@ -433,9 +423,8 @@ def markdown(results: dict[str, Any], command: str) -> str:
         "|---|---:|---:|---:|---|",
         *(f"| {' | '.join(row)} |" for row in rows(results)),
         "",
-        f"Command: `{command}`. Ratio = emulator / baseline (higher is better for req/s, lower for times and memory), "
-        "except server CPU per request: baseline / emulator, what the req/s ratio would be with the server alone the "
-        "bottleneck (steadier than req/s on a shared machine). Each side's figures are its median of alternating rounds.",
+        f"Command: `{command}`. Ratio = emulator / baseline (higher is better for req/s, lower for times and memory). "
+        "Each side's figures are its median of alternating rounds.",
         f"Baseline: a bare Starlette app returning a fixed chat completion (and a `StreamingResponse` of 200 events) "
         f"on the same uvicorn settings ({m['uvicorn_options']}, http {m['http']}, loop {m['loop']}).",
         f"Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, uvicorn {m['uvicorn']}, starlette {m['starlette']}, "

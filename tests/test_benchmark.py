@@ -41,6 +41,3 @@ def test_quick_benchmark_reports_every_figure_for_emulator_and_baseline(tmp_path
     assert measured["unavailable"] is None
     assert measured["emulator"]["c32"]["statuses"] == {"200": measured["emulator"]["c32"]["requests"]}
     assert measured["baseline"]["c1"]["requests"] > 0
-    for side in ("emulator", "baseline"):
-        assert measured[side]["c32"]["server_cpu_us"] >= 0  # the server's CPU time per request is read from /proc
-    assert any(line.startswith("| Chat completion, cache hit: server CPU us per request") for line in table)

@@ -2,7 +2,7 @@
 
 The inference endpoints (`ai/run`, `ai/v1/chat/completions`, ...) are what a test suite calls
 thousands of times. Starlette's error and exception middleware, its route scan and its
-request/response wrappers cost ~15 us of each call; here an exact-path lookup finds the same
+request/response wrappers cost ~25 us of each call; here an exact-path lookup finds the same
 endpoint the route table names and calls it as Starlette would. Every other request (another
 method, a path with more parameters, the control API, anything unknown) goes through Starlette.
 """

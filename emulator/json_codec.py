@@ -1,10 +1,11 @@
 """JSON on the wire: request bodies in, answers out.
 
-orjson does both several times faster than the standard library (an embedding's 384 floats:
-~17 us against ~290 us), which is most of what a JSON answer costs. It is used where it
-is installed (CPython) and gives the same reading as `json` would: a body it refuses is
-handed to `json`, which decides (it accepts what orjson does not, e.g. a lone surrogate
-escape), and a value it cannot write (an integer beyond 64 bits) is written by `json`.
+orjson does both several times faster than the standard library (384 full-precision floats:
+~17 us against ~290 us; a chat completion ~1 us against ~9), which is most of what a JSON answer
+costs. It is used where it is installed (CPython). A body it refuses is handed to `json`, which
+decides (it accepts what orjson does not, e.g. a lone surrogate escape), and a value it cannot
+write (an integer beyond 64 bits) is written by `json`. One difference in reading, on purpose: an
+integer beyond 64 bits in a request reads as a float, as JSON.parse reads it.
 """
 
 from __future__ import annotations

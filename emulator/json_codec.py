@@ -34,26 +34,26 @@ def loads(raw: bytes | str) -> Any:
     return json.loads(raw)
 
 
-def dumps_text(value: Any) -> str:
-    """Compact JSON as text (SSE frames, tool-call arguments)."""
+def _encoded(value: Any) -> bytes:
+    """Compact UTF-8 JSON: orjson's, or json's for what orjson cannot write."""
     if orjson is not None:
         try:
-            return orjson.dumps(value).decode("utf-8")
+            return orjson.dumps(value)
         except TypeError:  # orjson.JSONEncodeError: e.g. an integer beyond 64 bits
             pass
-    return _ENCODER.encode(value)
+    return _ENCODER.encode(value).encode("utf-8")
+
+
+def dumps_text(value: Any) -> str:
+    """Compact JSON as text (SSE frames, tool-call arguments)."""
+    return _encoded(value).decode("utf-8")
 
 
 def dumps(value: Any) -> bytes:
-    """Compact JSON as UTF-8 bytes (a response body)."""
-    if orjson is not None:
-        try:
-            # A copy: orjson's bytes keep the whole buffer it wrote into (4 KB for a chat
-            # completion, 64 KB for an embedding), and answers stay in the logs and the cache.
-            return bytes(memoryview(orjson.dumps(value)))
-        except TypeError:
-            pass
-    return _ENCODER.encode(value).encode("utf-8")
+    """Compact JSON as UTF-8 bytes (a response body). A copy: orjson's bytes keep the whole
+    buffer it wrote into (4 KB for a chat completion, 64 KB for an embedding), and answers stay
+    in the logs and the cache."""
+    return bytes(memoryview(_encoded(value)))
 
 
 class JSONResponse(_StarletteJSONResponse):

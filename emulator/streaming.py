@@ -24,6 +24,7 @@ from emulator.tokens import split_tokens
 
 log = logging.getLogger("emulator")
 
+
 def sse(data: Any, event: str | None = None) -> str:
     """One SSE frame: an optional `event:` line, one `data:` line of compact JSON, a blank line."""
     payload = data if isinstance(data, str) else dumps_text(data)

@@ -11,6 +11,7 @@ integer beyond 64 bits in a request reads as a float, as JSON.parse reads it.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from starlette.responses import JSONResponse as _StarletteJSONResponse
@@ -35,13 +36,24 @@ def loads(raw: bytes | str) -> Any:
 
 
 def _encoded(value: Any) -> bytes:
-    """Compact UTF-8 JSON: orjson's, or json's for what orjson cannot write."""
+    """Compact UTF-8 JSON: orjson's, or json's for what orjson cannot write (an integer beyond
+    64 bits, a lone surrogate read from a request and echoed back). A lone surrogate has no UTF-8
+    form: it is written as its \\u escape, as JSON.stringify writes it."""
     if orjson is not None:
         try:
             return orjson.dumps(value)
-        except TypeError:  # orjson.JSONEncodeError: e.g. an integer beyond 64 bits
+        except TypeError:  # orjson.JSONEncodeError
             pass
-    return _ENCODER.encode(value).encode("utf-8")
+    return _LONE_SURROGATE.sub(_escaped, _ENCODER.encode(value)).encode("utf-8")
+
+
+# In json's output a surrogate code point can only be one inside a string (a pair read from
+# JSON is already one astral character).
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 def dumps_text(value: Any) -> str:

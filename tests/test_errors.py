@@ -260,6 +260,19 @@ def test_lone_surrogate_escape_in_a_body_is_read_as_json(http):
     assert response.json()["object"] == "chat.completion"
 
 
+def test_lone_surrogate_echoed_back_is_written_as_its_escape_whole_and_streamed(http):
+    # Responses echo `instructions`; a lone surrogate has no UTF-8 form (it was a 500).
+    body = b'{"model": "openai/gpt-4o-mini", "instructions": "be \\ud800 brief", "input": "hi"STREAM}'
+    headers = {"content-type": "application/json", "cf-aig-gateway-id": "default"}
+    whole = http.post("/ai/v1/responses", content=body.replace(b"STREAM", b""), headers=headers)
+    assert whole.status_code == 200, whole.text
+    assert b'"instructions":"be \\ud800 brief"' in whole.content
+    assert json.loads(whole.content)["instructions"] == "be \ud800 brief"
+    streamed = http.post("/ai/v1/responses", content=body.replace(b"STREAM", b', "stream": true'), headers=headers)
+    assert streamed.status_code == 200, streamed.text
+    assert b'"instructions":"be \\ud800 brief"' in streamed.content and b"response.completed" in streamed.content
+
+
 def test_integer_beyond_64_bits_in_a_fixture_answer_is_written_as_is(http, add_fixture):
     add_fixture({"match": {"model": "@cf/baai/bge-small-en-v1.5"}, "respond": {"output": {"shape": [1, 2], "data": [[0.5, 0.5]], "big": 2**70}}})
     response = http.post("/ai/run", json={"model": "@cf/baai/bge-small-en-v1.5", "input": {"text": "x"}}, headers={"cf-aig-gateway-id": "default"})

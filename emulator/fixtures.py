@@ -14,10 +14,8 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass, field
-from itertools import chain
 from pathlib import Path
-from typing import Any, Iterable, NamedTuple
-
+from typing import Any, Iterable
 
 from emulator.schema_check import ConfigError, load_schema_validator, read_data_file
 
@@ -69,6 +67,13 @@ def text_matcher(spec: Any) -> TextMatcher:
     return TextMatcher(kind, value)
 
 
+# A failed criterion, as (criterion, subject): endpoint | model | content | header | metadata, and
+# the request's endpoint, model, last user text, header name or metadata key. A plain tuple of
+# strings: the garbage collector stops tracking it, so the journal's many reports cost it nothing.
+# What the fixture expected is the fixture's own; `miss_text` words both when a report is read.
+Miss = tuple[str, str]
+
+
 @dataclass
 class Fixture:
     name: str
@@ -106,38 +111,34 @@ class Fixture:
     def mismatch(self, ctx: MatchContext) -> Miss | None:
         """None when the fixture matches; otherwise the first criterion that failed."""
         if self.endpoints is not None and ctx.endpoint not in self.endpoints:
-            return Miss("endpoint", ctx.endpoint, self.endpoints)
+            return ("endpoint", ctx.endpoint)
         if self.model is not None and not self.model.matches(ctx.model):
-            return Miss("model", ctx.model, self.model)
+            return ("model", ctx.model)
         if self.content is not None and not self.content.matches(ctx.content):
-            return Miss("content", ctx.content, self.content)
+            return ("content", ctx.content)
         for name, matcher in self.headers.items():
             value = ctx.headers.get(name)
             if value is None or not matcher.matches(value):
-                return Miss("header", name, matcher)
+                return ("header", name)
         for key, expected in self.metadata.items():
             if ctx.metadata.get(key) != expected:
-                return Miss("metadata", key, expected)
+                return ("metadata", key)
         return None
 
 
-class Miss(NamedTuple):
-    """The criterion a fixture failed on one request, worded only when a report is read."""
-
-    criterion: str  # endpoint | model | content | header | metadata
-    subject: Any  # the request's endpoint or model, the header name, the metadata key
-    expected: Any  # the fixture's endpoints, matcher or metadata value
-
-    def text(self) -> str:
-        if self.criterion == "endpoint":
-            return f"endpoint {self.subject!r} not in {sorted(self.expected)}"
-        if self.criterion == "model":
-            return f"model {self.subject!r} does not match {self.expected.describe()}"
-        if self.criterion == "content":
-            return f"last user message does not match {self.expected.describe()}"
-        if self.criterion == "header":
-            return f"header {self.subject!r} does not match {self.expected.describe()}"
-        return f"metadata {self.subject!r} is not {self.expected!r}"
+def miss_text(fixture: Fixture, miss: Miss) -> str:
+    criterion, subject = miss
+    if criterion == "endpoint":
+        return f"endpoint {subject!r} not in {sorted(fixture.endpoints or ())}"
+    if criterion == "model":
+        assert fixture.model is not None
+        return f"model {subject!r} does not match {fixture.model.describe()}"
+    if criterion == "content":
+        assert fixture.content is not None
+        return f"last user message does not match {fixture.content.describe()}"
+    if criterion == "header":
+        return f"header {subject!r} does not match {fixture.headers[subject].describe()}"
+    return f"metadata {subject!r} is not {fixture.metadata[subject]!r}"
 
 
 def compile_fixture(spec: dict[str, Any], source: str) -> Fixture:
@@ -213,57 +214,70 @@ class FixtureSet:
         self._files: list[Fixture] = []
         self._runtime: list[Fixture] = []
         self._runtime_counter = 0
+        self._in_order: tuple[Fixture, ...] = ()  # runtime ones, then files: what `match` walks
+
+    def _changed(self) -> None:
+        self._in_order = (*self._runtime, *self._files)
 
     def add_file_fixtures(self, specs: Iterable[dict[str, Any]], source: str) -> None:
         for index, spec in enumerate(specs):
             self._files.append(compile_fixture(spec, f"{source}#{index}"))
+        self._changed()
 
     def add_runtime(self, spec: dict[str, Any]) -> Fixture:
         self._runtime_counter += 1
         fixture = compile_fixture(spec, f"runtime#{self._runtime_counter}")
         self._runtime.append(fixture)
+        self._changed()
         return fixture
 
     def remove_runtime(self, source: str) -> bool:
         before = len(self._runtime)
         self._runtime = [f for f in self._runtime if f.source != source and f.name != source]
+        self._changed()
         return len(self._runtime) != before
 
     def reset(self) -> None:
         self._runtime = []
         self._runtime_counter = 0
+        self._changed()
 
     def __iter__(self):
-        yield from self._runtime
-        yield from self._files
+        return iter(self._in_order)
 
     def __len__(self) -> int:
-        return len(self._runtime) + len(self._files)
+        return len(self._in_order)
 
     def match(self, ctx: MatchContext) -> tuple[Fixture | None, MatchReport]:
         """The most specific fixture that matches (first loaded on ties, runtime ones first), and
         why each fixture did or did not match, for the journal and failing-test reports."""
         best: Fixture | None = None
         best_score: tuple[int, int] = (-1, -1)
-        outcomes = []
-        for fixture in chain(self._runtime, self._files):
-            miss = fixture.mismatch(ctx)
-            outcomes.append((fixture, miss))
+        fixtures = self._in_order
+        misses = tuple([fixture.mismatch(ctx) for fixture in fixtures])
+        for fixture, miss in zip(fixtures, misses):
             if miss is None and fixture.specificity > best_score:
                 best, best_score = fixture, fixture.specificity
-        return best, MatchReport(outcomes)
+        return best, MatchReport(fixtures, misses)
 
 
 class MatchReport:
-    """Each fixture's outcome for one request; worded only when the journal is read."""
+    """Each fixture's outcome for one request; worded only when the journal is read. It shares
+    the fixture set's tuple (fixtures are not changed once compiled, only added and removed), and
+    its misses are tuples of strings: one tracked object per request, which matters when the
+    journal and the logs keep ten thousand of them."""
 
-    __slots__ = ("_outcomes",)
+    __slots__ = ("_fixtures", "_misses")
 
-    def __init__(self, outcomes: list[tuple[Fixture, Miss | None]]) -> None:
-        self._outcomes = outcomes
+    def __init__(self, fixtures: tuple[Fixture, ...], misses: tuple[Miss | None, ...]) -> None:
+        self._fixtures = fixtures
+        self._misses = misses
 
     def view(self) -> list[dict[str, str]]:
-        return [{"fixture": f.name, "source": f.source, "result": miss.text() if miss else "matched"} for f, miss in self._outcomes]
+        return [
+            {"fixture": f.name, "source": f.source, "result": miss_text(f, miss) if miss else "matched"}
+            for f, miss in zip(self._fixtures, self._misses)
+        ]
 
 
-NO_REPORT = MatchReport([])
+NO_REPORT = MatchReport((), ())

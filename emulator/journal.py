@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Callable
+from typing import Any, Protocol
 
 DEFAULT_JOURNAL_SIZE = 10_000
 
 
+class Recorded(Protocol):
+    """What the journal keeps of a request: its record, which writes the entry out."""
+
+    def entry(self) -> dict[str, Any]: ...
+
+
 class Journal:
-    """Entries are recorded as builders and written out when the journal is read: most
+    """Requests are kept as their records and written out when the journal is read: most
     requests are never looked at, and the hot path should not pay for wording them."""
 
     def __init__(self, max_entries: int = DEFAULT_JOURNAL_SIZE) -> None:
-        self._entries: deque[Callable[[], dict[str, Any]]] = deque(maxlen=max_entries)
+        self._entries: deque[Recorded] = deque(maxlen=max_entries)
 
-    def record(self, build: Callable[[], dict[str, Any]]) -> None:
-        self._entries.append(build)
+    def record(self, request: Recorded) -> None:
+        self._entries.append(request)
 
     def entries(self) -> list[dict[str, Any]]:
-        return [build() for build in self._entries]
+        return [request.entry() for request in self._entries]
 
     def reset(self) -> None:
         self._entries.clear()

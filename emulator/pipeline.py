@@ -38,7 +38,7 @@ from emulator.gateway.trace import GatewayTrace
 from emulator.json_codec import JSONResponse
 from emulator.schema_check import load_schema_validator
 from emulator.state import EmulatorState
-from emulator.streaming import StreamPlan, event_stream
+from emulator.streaming import EventStreamResponse, StreamPlan, event_stream
 from emulator.upstream import answer_chat, answer_task, failure_from, input_tokens
 
 # What a raw-body endpoint does once its body is read and valid: (exchange, account id, body,
@@ -71,9 +71,12 @@ def malformed_json() -> GatewayError:
     return GatewayError(400, 6007, "Malformed JSON in request body")
 
 
-@dataclass
+@dataclass(slots=True)
 class Exchange:
-    """What one request went through; becomes a journal entry."""
+    """What one request went through; becomes a journal entry and a log entry. The journal and
+    the logs keep ten thousand of these each, written out only when read, so what an Exchange
+    holds after the request is mostly strings and bytes: every object the garbage collector has
+    to track here is walked again by each of its full collections."""
 
     endpoint: str
     method: str
@@ -98,10 +101,15 @@ class Exchange:
     started_at: float = 0.0
     requested_gateway: str | None = None  # cf-aig-gateway-id on the REST host, the URL's on the gateway host
     step: int = 0  # the universal endpoint's step index (cf-aig-step)
+    # Set when the answer leaves: what the log entry says of it, read when the logs API asks.
+    finished_at: float = 0.0
+    response_type: str | None = None
+    response_body: bytes | Response = b""  # or the streamed response, whose transcript is whole once sent
 
-    def entry(self, received_at: float) -> dict[str, Any]:
+    def entry(self) -> dict[str, Any]:
+        """The journal's entry."""
         return {
-            "received_at": received_at,
+            "received_at": self.finished_at,
             "endpoint": self.endpoint,
             "method": self.method,
             "path": self.path,
@@ -118,6 +126,9 @@ class Exchange:
             "cache_status": self.trace.cache_status if self.trace else None,
             "header_notes": list(self.options.ignored),
         }
+
+    def log_entry(self) -> dict[str, Any]:
+        return gateway_log_entry(self)
 
     @property
     def provider(self) -> str:
@@ -260,13 +271,14 @@ class Pipeline:
 
     def _finish(self, ex: Exchange, response: Response) -> Response:
         ex.status = response.status_code
+        ex.finished_at = self.state.clock.now()
         if ex.trace is not None:
             trace = ex.trace.raw_headers()
             names = {name for name, _ in trace}
             # The gateway's headers replace any of the same name the answer set (a fixture's, a cached one's).
             response.raw_headers[:] = [h for h in response.raw_headers if h[0] not in names] + trace
             self._log(ex, response)
-        self.state.journal.record(partial(ex.entry, self.state.clock.now()))
+        self.state.journal.record(ex)
         return response
 
     def _log(self, ex: Exchange, response: Response) -> None:
@@ -276,7 +288,11 @@ class Pipeline:
             collect = ex.gateway_settings.get("collect_logs", True)
         if not collect or ex.trace is None:
             return
-        self.state.logs.add(gateway_scope(ex), ex.trace.log_id, partial(gateway_log_entry, ex, response))
+        # A streamed answer's transcript is whole only once sent: its log entry reads it then.
+        # Any other answer is settled: the entry keeps its bytes, not the response object.
+        ex.response_body = response if isinstance(response, EventStreamResponse) else response.body
+        ex.response_type = _content_type(response)
+        self.state.logs.add(gateway_scope(ex), ex.trace.log_id, ex)
 
     def _gateway_error(self, ex: Exchange, err: GatewayError, door: Door = REST) -> Response:
         ex.error = str(err)
@@ -533,9 +549,15 @@ def _replayable(raw_headers: list[tuple[bytes, bytes]]) -> tuple[tuple[bytes, by
     return tuple((name, value) for name, value in raw_headers if not name.lower().startswith(b"cf-aig-"))
 
 
-def gateway_log_entry(ex: Exchange, response: Response) -> dict[str, Any]:
+def _content_type(response: Response) -> str | None:
+    if response.media_type is not None:
+        return response.media_type
+    return next((value.decode("latin-1") for name, value in response.raw_headers if name == b"content-type"), None)
+
+
+def gateway_log_entry(ex: Exchange) -> dict[str, Any]:
     assert ex.trace is not None
-    body = bytes(getattr(response, "body", b"") or b"")
+    body = bytes((ex.response_body.body if isinstance(ex.response_body, Response) else ex.response_body) or b"")
     tokens_in, tokens_out = ex.tokens if ex.tokens else (None, None)
     entry: dict[str, Any] = {
         "id": ex.trace.log_id,
@@ -545,8 +567,8 @@ def gateway_log_entry(ex: Exchange, response: Response) -> dict[str, Any]:
         "model_type": "text-generation" if ex.endpoint != RUN else None,
         "path": ex.path,
         "request_type": ex.endpoint,
-        "status_code": response.status_code,
-        "success": 200 <= response.status_code < 300,
+        "status_code": ex.status,
+        "success": 200 <= ex.status < 300,
         "cached": ex.cached,
         "tokens_in": tokens_in,
         "tokens_out": tokens_out,
@@ -557,7 +579,7 @@ def gateway_log_entry(ex: Exchange, response: Response) -> dict[str, Any]:
         "step": ex.trace.step,
         "event_id": ex.trace.event_id,
         "request_content_type": ex.headers.get("content-type"),
-        "response_content_type": response.media_type or response.headers.get("content-type"),
+        "response_content_type": ex.response_type,
         "request_size": len(ex.raw_body),
         "response_size": len(body),
         "request_head_complete": True,

@@ -110,6 +110,32 @@ def test_journal_explains_which_fixture_answered(http, emulator, add_fixture):
     assert entry["fixture"] == "journaled"
 
 
+def test_journal_says_which_criterion_each_other_fixture_failed(http, emulator, add_fixture):
+    import httpx
+
+    for spec in (
+        {"name": "by-endpoint", "match": {"endpoint": "messages"}, "respond": {"text": "-"}},
+        {"name": "by-model", "match": {"model": {"pattern": "anthropic/*"}}, "respond": {"text": "-"}},
+        {"name": "by-content", "match": {"content": {"regex": "^bye"}}, "respond": {"text": "-"}},
+        {"name": "by-header", "match": {"headers": {"x-team": "blue"}}, "respond": {"text": "-"}},
+        {"name": "by-metadata", "match": {"metadata": {"tier": 2}}, "respond": {"text": "-"}},
+        {"name": "answers", "match": {"content": "hello there"}, "respond": {"text": "ok"}},
+    ):
+        add_fixture(spec)
+    assert chat(http, "hello there", headers={"cf-aig-metadata": json.dumps({"tier": 3}), "x-team": "red"}) == "ok"
+    add_fixture({"name": "later", "respond": {"text": "-"}})  # added after the request: not in its report
+    report = httpx.get(emulator.base_url + "/__emulator__/journal").json()["entries"][-1]["fixture_report"]
+    runtime = [(r["fixture"], r["result"]) for r in report if r["source"].startswith("runtime#")]
+    assert runtime == [
+        ("by-endpoint", "endpoint 'chat_completions' not in ['messages']"),
+        ("by-model", "model 'openai/gpt-4.1' does not match pattern 'anthropic/*'"),
+        ("by-content", "last user message does not match regex '^bye'"),
+        ("by-header", "header 'x-team' does not match equals 'blue'"),
+        ("by-metadata", "metadata 'tier' is not 2"),
+        ("answers", "matched"),
+    ]
+
+
 # --- what a fixture answers ------------------------------------------------------------
 def test_upstream_error_with_a_provider_body_is_returned_verbatim(http, openai_client, add_fixture):
     provider_body = {"error": {"message": "Rate limit reached for gpt-4.1", "type": "requests", "param": None, "code": "rate_limit_exceeded"}}

@@ -44,6 +44,8 @@ def test_cache_hit_is_logged_as_cached_with_zero_cost_and_no_input_tokens(emulat
     hit = chat(emulator, "hit log", {"cf-aig-cache-ttl": "60"})
     entry = cf(emulator).ai_gateway.logs.get(hit.headers["cf-aig-log-id"], account_id=emulator.account_id, gateway_id="default")
     assert (entry.cached, entry.cost, entry.tokens_in) == (True, 0, 0)
+    # What was replayed: the cached answer's own content type and size.
+    assert (entry.response_content_type, entry.response_size) == ("application/json", len(hit.content))
 
 
 def test_metadata_keeps_the_first_five_entries(emulator):

@@ -58,7 +58,7 @@ def retryable(status: int) -> bool:
     return status >= 500 or status == 429
 
 
-@dataclass
+@dataclass(slots=True)
 class Attempt:
     number: int
     outcome: str  # "success" | "error" | "timeout"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable, Protocol
 
 DEFAULT_LOGS_PER_GATEWAY = 10_000
 MAX_PER_PAGE = 50
@@ -18,20 +18,26 @@ LIST_FIELDS = (
 )
 
 
+class Logged(Protocol):
+    """What the logs keep of a request until the logs API reads it: its record."""
+
+    def log_entry(self) -> dict[str, Any]: ...
+
+
 class _Entry:
     """One log entry, written out (once) when the logs API first reads it."""
 
-    __slots__ = ("id", "_build", "_value")
+    __slots__ = ("id", "_request", "_value")
 
-    def __init__(self, log_id: str, build: Callable[[], dict[str, Any]] | None, value: dict[str, Any] | None = None) -> None:
+    def __init__(self, log_id: str, request: Logged | None, value: dict[str, Any] | None = None) -> None:
         self.id = log_id
-        self._build = build
+        self._request = request
         self._value = value
 
     def value(self) -> dict[str, Any]:
         if self._value is None:
-            assert self._build is not None
-            self._value, self._build = self._build(), None
+            assert self._request is not None
+            self._value, self._request = self._request.log_entry(), None
         return self._value
 
 
@@ -41,8 +47,8 @@ class LogStore:
         self._gateways: dict[str, deque[_Entry]] = {}
         self._by_id: dict[str, dict[str, _Entry]] = {}
 
-    def add(self, scope: str, log_id: str, build: Callable[[], dict[str, Any]]) -> None:
-        """Log `log_id`; `build` writes the entry out when it is first read."""
+    def add(self, scope: str, log_id: str, request: Logged) -> None:
+        """Log `log_id`; the request's record writes the entry out when it is first read."""
         entries = self._gateways.get(scope)
         if entries is None:
             entries = self._gateways[scope] = deque()
@@ -50,7 +56,7 @@ class LogStore:
         by_id = self._by_id[scope]
         if len(entries) >= self._max:
             by_id.pop(entries.popleft().id, None)
-        entry = _Entry(log_id, build)
+        entry = _Entry(log_id, request)
         entries.append(entry)
         by_id[log_id] = entry
 

@@ -7,7 +7,8 @@ import logging
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from emulator.control import ControlApi
@@ -16,7 +17,7 @@ from emulator.dialects.anthropic_messages import DIALECT as ANTHROPIC
 from emulator.dialects.openai_chat import DIALECT as OPENAI_CHAT
 from emulator.dialects.openai_responses import DIALECT as OPENAI_RESPONSES
 from emulator.direct_routes import DirectRoutes
-from emulator.errors import method_not_allowed, no_route
+from emulator.errors import CLIENT_CLOSED_REQUEST, method_not_allowed, no_route
 from emulator.gateway_host import GatewayHost
 from emulator.gateways_api import GatewaysApi
 from emulator.json_codec import JSONResponse
@@ -78,6 +79,11 @@ def build_app(settings: Settings, state: EmulatorState | None = None) -> DirectR
         body = cloudflare_v4.failure([(10001, "Internal emulator error: please report it with the request that caused it")])
         return JSONResponse(body, 500)
 
+    async def client_left(request: Request, exc: Exception) -> Response:
+        """A client gone while its body was read (the control API, the universal endpoint): there
+        is no one to answer, and nothing went wrong here."""
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
+
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         if exc.status_code == 405:
             return await wrong_method(request, exc)
@@ -87,7 +93,9 @@ def build_app(settings: Settings, state: EmulatorState | None = None) -> DirectR
 
     app = Starlette(
         routes=routes,
-        exception_handlers={HTTPException: http_error, 404: not_found, 405: wrong_method, 500: server_error},
+        exception_handlers={
+            HTTPException: http_error, ClientDisconnect: client_left, 404: not_found, 405: wrong_method, 500: server_error,
+        },
     )
     app.state.emulator = state
     return DirectRoutes(app, routes, ACCOUNTS, server_error)

@@ -36,6 +36,16 @@ class InvalidRequest(Exception):
         return self.message
 
 
+# A client that closes the connection before its body is all sent gets no answer; its request is
+# journaled with the status Cloudflare's logs give a request the client abandoned (499, which
+# has no error code and no body: nothing here is ever sent).
+CLIENT_CLOSED_REQUEST = 499
+
+
+def client_gone() -> GatewayError:
+    return GatewayError(CLIENT_CLOSED_REQUEST, 0, "the client closed the connection before sending the whole body")
+
+
 # The Cloudflare front door's own errors, by the codes the real API uses.
 def missing_auth() -> GatewayError:
     return GatewayError(400, 9106, "Missing X-Auth-Key, X-Auth-Email or Authorization headers")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Awaitable, Callable
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 
 from emulator import json_codec
@@ -25,7 +25,7 @@ from emulator.dialects.openai_responses_stream import OpenAIResponsesStream
 from emulator.dialects.workers_ai_stream import WorkersAIStream
 from emulator.dialects.openai_chat import DIALECT as OPENAI_CHAT
 from emulator.dialects.openai_embeddings import DIALECT as OPENAI_EMBEDDINGS
-from emulator.errors import GatewayError, InvalidRequest
+from emulator.errors import GatewayError, InvalidRequest, client_gone
 from emulator.fixtures import NO_REPORT, Fixture, MatchContext, MatchReport
 from emulator.gateway.attempts import Attempt, RetryPolicy, run_attempts, timeout_error
 from emulator.gateway.auth import authenticate, check_account
@@ -599,12 +599,13 @@ def gateway_log_entry(ex: Exchange) -> dict[str, Any]:
 
 async def read_body(request: Request) -> bytes:
     """The body, straight from the ASGI receive channel: what `request.body()` returns, without
-    its async generator (a few microseconds of every request). Read once, by the pipeline."""
+    its async generator (a few microseconds of every request). Read once, by the pipeline.
+    A client gone before the end of its body is a gateway error that is journaled, not sent."""
     chunks = []
     while True:
         message = await request.receive()
         if message["type"] != "http.request":
-            raise ClientDisconnect()
+            raise client_gone()
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)

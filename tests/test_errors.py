@@ -304,3 +304,44 @@ def test_wrong_method_raises_api_status_error_in_openai_sdk(openai_client):
 def test_unknown_path_is_404_7003_naming_the_path(emulator, path):
     response = httpx.post(emulator.base_url + path, json={}, headers=emulator.auth())
     assert_v4_error(response, 404, 7003, f"Could not route to {path}")
+
+
+# --- a client that leaves before its body is all sent -----------------------------------
+def _send_half_a_body(emulator, path: str) -> None:
+    import socket
+    from urllib.parse import urlsplit
+
+    url = urlsplit(emulator.base_url)
+    with socket.create_connection((url.hostname, url.port)) as sock:
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {url.netloc}\r\nAuthorization: Bearer {emulator.api_token}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+        )
+        sock.sendall(head.encode() + b'{"model": "openai/gpt-4.1", "mess')
+
+
+@pytest.mark.parametrize("route", [
+    "/client/v4/accounts/{account}/ai/v1/chat/completions",  # dispatched directly
+    "/client/v4/accounts/{account}/ai/run/@cf/meta/llama-3.1-8b-instruct",  # through Starlette's router
+    "/v1/{account}/default",  # the universal endpoint reads its own body
+    "/__emulator__/fixtures",  # the control API too
+])
+def test_a_client_leaving_mid_body_is_no_server_error_and_the_server_keeps_its_state(emulator, route):
+    import time
+
+    httpx.post(emulator.base_url + "/__emulator__/reset").raise_for_status()
+    httpx.post(emulator.base_url + "/__emulator__/fixtures", json={"name": "kept", "match": {"content": "still here?"}, "respond": {"text": "yes"}}).raise_for_status()
+    _send_half_a_body(emulator, route.format(account=emulator.account_id))
+    # (the autouse check fails the test if the emulator logged a traceback for it)
+    deadline = time.monotonic() + 5
+    entries: list = []
+    while time.monotonic() < deadline:
+        entries = httpx.get(emulator.base_url + "/__emulator__/journal").json()["entries"]
+        if entries or "/ai/" not in route:
+            break
+        time.sleep(0.02)
+    if "/ai/" in route:  # the inference endpoints journal the abandoned request
+        assert [(e["status"], e["error"]) for e in entries] == [(499, "499 0: the client closed the connection before sending the whole body")]
+    answer = httpx.post(emulator.openai_base_url + "/chat/completions", headers=emulator.auth(),
+                        json={"model": "openai/gpt-4.1", "messages": [{"role": "user", "content": "still here?"}]})
+    assert answer.status_code == 200 and answer.json()["choices"][0]["message"]["content"] == "yes"

@@ -15,15 +15,14 @@ import fnmatch
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 from emulator.schema_check import ConfigError, load_schema_validator, read_data_file
 
 FIXTURE_SUFFIXES = (".json", ".yaml", ".yml")
 
 
-@dataclass(frozen=True)
-class MatchContext:
+class MatchContext(NamedTuple):
     """What a fixture can match on, taken from one request."""
 
     endpoint: str

@@ -34,6 +34,12 @@ class RetryPolicy:
     @classmethod
     def of(cls, options: GatewayOptions, gateway: dict[str, Any]) -> "RetryPolicy":
         """Request headers override the gateway's settings."""
+        if (
+            options.max_attempts is None and options.retry_delay_ms is None and options.backoff is None
+            and options.request_timeout_ms is None and gateway.get("retry_max_attempts") is None
+            and gateway.get("retry_delay") is None and gateway.get("retry_backoff") is None
+        ):
+            return DEFAULT_POLICY  # nearly every request: one attempt, no timeout
         return cls(
             max_attempts=options.max_attempts or gateway.get("retry_max_attempts") or 1,
             delay_ms=_first(options.retry_delay_ms, gateway.get("retry_delay"), DEFAULT_RETRY_DELAY_MS),
@@ -48,6 +54,9 @@ class RetryPolicy:
         if self.backoff == "exponential":
             return self.delay_ms * 2 ** (retry - 1)
         return self.delay_ms
+
+
+DEFAULT_POLICY = RetryPolicy()
 
 
 def _first(*values: Any) -> Any:

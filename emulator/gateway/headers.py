@@ -135,7 +135,7 @@ def parse_gateway_headers(headers: dict[str, str], strict: bool = False) -> Gate
 
     The options are a function of the option headers alone, and a session sends the same few
     sets again and again: each set is parsed once (the last `_MAX_PARSED` sets are kept)."""
-    given = tuple((name, value) for name, value in headers.items() if name.startswith("cf-") and name not in _NOT_OPTIONS)
+    given = tuple([(name, value) for name, value in headers.items() if name.startswith("cf-") and name not in _NOT_OPTIONS])
     if not given:
         return NO_OPTIONS  # most requests set none of them
     key = (strict, given)

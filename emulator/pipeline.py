@@ -249,7 +249,10 @@ class Pipeline:
             assert ex.trace is not None and decision.key is not None and decision.ttl is not None
             ex.trace.cache_status = "MISS"
             if response.status_code == 200:
-                stored = CachedResponse(response.status_code, bytes(response.body), _replayable(response.raw_headers), {"tokens": ex.tokens})
+                stored = CachedResponse(
+                    response.status_code, bytes(response.body), _replayable(response.raw_headers), {"tokens": ex.tokens},
+                    _content_type(response),
+                )
                 self.state.cache.put(gateway_scope(ex), decision.key, stored, decision.ttl)
         return response
 
@@ -261,6 +264,7 @@ class Pipeline:
         ex.tokens = (0, tokens[1]) if tokens else None
         response = Response(hit.body, hit.status)
         response.raw_headers = list(hit.raw_headers)
+        response.media_type = hit.media_type
         return response
 
     def _match(self, ex: Exchange, endpoint: str, model: str, content: str) -> Fixture | None:

@@ -25,6 +25,7 @@ class CachedResponse:
     body: bytes
     raw_headers: tuple[tuple[bytes, bytes], ...]  # as the answer was sent (content type and length included), less cf-aig-*
     log: dict[str, Any]  # what the log entry of a hit reuses (tokens out, response body...)
+    media_type: str | None  # the content type among those headers, for the hit's log entry
 
 
 @dataclass(frozen=True)

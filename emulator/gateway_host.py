@@ -28,7 +28,7 @@ from emulator.dialects.openai_chat import DIALECT as OPENAI_CHAT
 from emulator.dialects.openai_responses import DIALECT as OPENAI_RESPONSES
 from emulator.errors import GatewayError, no_route
 from emulator.json_codec import JSONResponse
-from emulator.pipeline import STEP_SCOPE_KEY, Door, Exchange, Pipeline, no_such_workers_model
+from emulator.pipeline import STEP_SCOPE_KEY, Door, Exchange, Pipeline, no_such_workers_model, read_body
 from emulator.state import EmulatorState
 
 GATEWAY = "/v1/{account_id}/{gateway_id}"
@@ -245,7 +245,7 @@ class GatewayHost:
         When every step fails, the last step's error answers, with the last index."""
         try:
             admit_gateway(self.state, request)
-            steps = parse_steps(await request.body())
+            steps = parse_steps(await read_body(request))
         except GatewayError as err:
             return self.pipeline.reject(request, "universal", err, HOST)
         response: Response | None = None

@@ -4,13 +4,16 @@ orjson does both several times faster than the standard library (384 full-precis
 ~17 us against ~290 us; a chat completion ~1 us against ~9), which is most of what a JSON answer
 costs. It is used where it is installed (CPython). A body it refuses is handed to `json`, which
 decides (it accepts what orjson does not, e.g. a lone surrogate escape), and a value it cannot
-write (an integer beyond 64 bits) is written by `json`. One difference in reading, on purpose: an
-integer beyond 64 bits in a request reads as a float, as JSON.parse reads it.
+write (an integer beyond 64 bits) is written by `json`. Both read JSON as JSON.parse reads it: an
+integer beyond 64 bits reads as a float, a number too large for a float reads as infinity, and
+NaN and Infinity, which are not JSON, are refused. What JSON cannot hold (infinity, NaN) is
+written as null, as JSON.stringify writes it.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -32,7 +35,17 @@ def loads(raw: bytes | str) -> Any:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
             pass  # json has the last word, and words the error
-    return json.loads(raw)
+    return json.loads(raw, parse_constant=_not_json, parse_int=_integer)
+
+
+def _not_json(literal: str) -> Any:
+    raise ValueError(f"{literal} is not a JSON value")
+
+
+def _integer(digits: str) -> int | float:
+    """An integer literal as the fast reader reads it: beyond 64 bits, a float."""
+    value = int(digits)
+    return value if -(2**63) <= value < 2**64 else float(digits)
 
 
 def _encoded(value: Any) -> bytes:
@@ -44,7 +57,22 @@ def _encoded(value: Any) -> bytes:
             return orjson.dumps(value)
         except TypeError:  # orjson.JSONEncodeError
             pass
-    return _LONE_SURROGATE.sub(_escaped, _ENCODER.encode(value)).encode("utf-8")
+    try:
+        text = _ENCODER.encode(value)
+    except ValueError:  # infinity or NaN somewhere in it
+        text = _ENCODER.encode(_finite(value))
+    return _LONE_SURROGATE.sub(_escaped, text).encode("utf-8")
+
+
+def _finite(value: Any) -> Any:
+    """`value` with each infinity and NaN replaced by None (what orjson writes for them)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
 
 # In json's output a surrogate code point can only be one inside a string (a pair read from

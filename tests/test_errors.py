@@ -273,6 +273,33 @@ def test_lone_surrogate_echoed_back_is_written_as_its_escape_whole_and_streamed(
     assert b'"instructions":"be \\ud800 brief"' in streamed.content and b"response.completed" in streamed.content
 
 
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json(http, literal):
+    # JSON.parse refuses them; Python's json would read them (even when the fast reader refused
+    # something else in the body, as it refuses a lone surrogate).
+    for text in ("hi", "hi \\ud800"):
+        body = f'{{"model": "openai/gpt-4o-mini", "temperature": {literal}, "messages": [{{"role": "user", "content": "{text}"}}]}}'
+        response = http.post("/ai/v1/chat/completions", content=body, headers={"content-type": "application/json", "cf-aig-gateway-id": "default"})
+        assert response.status_code == 400, response.text
+        assert "could not parse the JSON body" in response.json()["error"]["message"]
+
+
+def test_number_beyond_a_float_and_integer_beyond_64_bits_echoed_back_whole_and_streamed(http):
+    # 1e400 reads as infinity (as JSON.parse reads it) and is written as null; the integer reads
+    # as a float, whichever reader read the body. Together they were an internal 500 in a stream.
+    body = (b'{"model": "openai/gpt-4.1", "input": "0", "tools": [{"type": "function", "name": "a",'
+            b' "parameters": {"type": "object", "properties": {"": {"maximum": 1e400, "minimum": -9223372036854775809}}}}]STREAM}')
+    headers = {"content-type": "application/json", "cf-aig-gateway-id": "default"}
+    whole = http.post("/ai/v1/responses", content=body.replace(b"STREAM", b""), headers=headers)
+    assert whole.status_code == 200, whole.text
+    echoed = whole.json()["tools"][0]["parameters"]["properties"][""]
+    assert echoed == {"maximum": None, "minimum": -9223372036854775809.0}
+    streamed = http.post("/ai/v1/responses", content=body.replace(b"STREAM", b', "stream": true'), headers=headers)
+    assert streamed.status_code == 200, streamed.text
+    assert streamed.content.endswith(b"\n\n") and b"response.completed" in streamed.content
+    assert b'"maximum":null' in streamed.content
+
+
 def test_integer_beyond_64_bits_in_a_fixture_answer_is_written_as_is(http, add_fixture):
     add_fixture({"match": {"model": "@cf/baai/bge-small-en-v1.5"}, "respond": {"output": {"shape": [1, 2], "data": [[0.5, 0.5]], "big": 2**70}}})
     response = http.post("/ai/run", json={"model": "@cf/baai/bge-small-en-v1.5", "input": {"text": "x"}}, headers={"cf-aig-gateway-id": "default"})

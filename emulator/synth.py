@@ -8,6 +8,7 @@ its en_US lorem words changes the synthesized text.)
 
 from __future__ import annotations
 
+import _random
 import base64
 import hashlib
 import json
@@ -19,7 +20,9 @@ import zlib
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from json.encoder import encode_basestring_ascii
-from typing import Any
+from math import floor
+from operator import itemgetter
+from typing import Any, Callable, Sequence
 
 from emulator.clock import VIRTUAL_EPOCH
 from emulator.regex_strings import string_matching
@@ -121,11 +124,26 @@ def _normal_quantiles() -> tuple[float, ...]:
     return tuple(normal.inv_cdf((i + 0.5) / 4096) for i in range(4096))
 
 
-def unit_vector(values: list[float]) -> list[float]:
+# Adding then taking away 1.5 * 2**52 rounds a float of magnitude below 2**51 to a whole
+# number, halves to even (the float of round(y), without making an int: half round()'s cost).
+_ROUND_TO_WHOLE = 6755399441055744.0
+
+
+def unit_vector(values: Sequence[float]) -> list[float]:
     """`values` scaled to length 1, each component to 6 decimals (how embeddings are written)."""
-    scale = 1e6 / (math.hypot(*values) or 1.0)
-    # round(x * 1e6) / 1e6 is the float nearest the 6-decimal value (as round(x, 6), cheaper).
-    return [round(x * scale) / 1e6 for x in values]
+    norm = math.hypot(*values) or 1.0
+    scale = 1e6 / norm
+    if scale == math.inf:  # a length below ~1e-302 (a fixture's vector): scaled to length 1 first
+        return unit_vector([x / norm for x in values])
+    # round(x * scale) / 1e6 is the float nearest the 6-decimal value (as round(x, 6), cheaper);
+    # |x * scale| is at most 1e6, well within the rounding trick's range.
+    return [(x * scale + _ROUND_TO_WHOLE - _ROUND_TO_WHOLE) / 1e6 for x in values]
+
+
+@lru_cache(maxsize=8)
+def _low_12_bits(dimensions: int) -> int:
+    """An integer whose every 16-bit group is 0x0FFF: one AND keeps 12 bits of each draw."""
+    return int.from_bytes(b"\xff\x0f" * dimensions, "little")
 
 
 # Dates come from the three years before the virtual clock's epoch, not before today: relative
@@ -148,13 +166,10 @@ def _at_most(schema: dict[str, Any], keyword: str, limit: int) -> int:
 
 
 def request_seed(seed: int, *parts: Any) -> int:
-    """A 64-bit seed from the emulator seed and the request's content (canonical JSON)."""
-    digest = hashlib.blake2b(digest_size=8)
-    digest.update(str(seed).encode())
-    for part in parts:
-        digest.update(b"\x00")
-        digest.update(_canonical(part).encode())
-    return int.from_bytes(digest.digest(), "big")
+    """A 64-bit seed from the emulator seed and the request's content: the BLAKE2b of the seed
+    and each part's canonical JSON, NUL-separated (ASCII: the JSON is written escaped)."""
+    text = "\x00".join([str(seed), *[_canonical(part) for part in parts]])
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
 
 # What the canonical encoder writes for the scalars a request's seed is made of. json sets up a
@@ -176,17 +191,48 @@ def _canonical(part: Any) -> str:
     return _CANONICAL.encode(part)
 
 
+class SeededRandom(random.Random):
+    """`random.Random(seed)` for an integer seed, seeded once: Random(seed) seeds its
+    Mersenne Twister twice (in the C constructor, then again in Random.__init__), ~3.5 us each."""
+
+    def __init__(self, seed: int) -> None:
+        _SEED_GENERATOR(self, seed)
+        self.gauss_next = None
+
+
+_SEED_GENERATOR = _random.Random.seed  # the C generator's seed(), which Random.seed(int) calls
+
+
+def randint(getrandbits: Callable[[int], int], low: int, high: int) -> int:
+    """`Random.randint(low, high)` of the generator whose `getrandbits` this is, drawn as it
+    draws it (k-bit draws until one is below the width), without its two Python-level wrappers."""
+    width = high - low + 1
+    bits = width.bit_length()
+    drawn = getrandbits(bits)
+    while drawn >= width:
+        drawn = getrandbits(bits)
+    return low + drawn
+
+
 class Synth:
     """One seeded draw: create per request, then take what the answer needs."""
 
     def __init__(self, seed: int) -> None:
-        self.rng = random.Random(seed)
+        self.rng = SeededRandom(seed)
+        self._seed = seed
         self._values_left = MAX_VALUES
         self._words = _lorem_words()
-        # Faker's own generator, as Faker.seed_instance(seed) sets it up (a Random seeded with
-        # `seed`); text is drawn from it here, and the Faker, once needed, draws from it too.
-        self._fake_rng = random.Random(seed)
+        self._text_generator: random.Random | None = None
         self._faker: Any = None
+
+    @property
+    def _fake_rng(self) -> random.Random:
+        """Faker's own generator, as Faker.seed_instance(seed) sets it up (a Random seeded with
+        `seed`); text is drawn from it here, and the Faker, once needed, draws from it too.
+        Made when first drawn from: an embedding or a number never needs it."""
+        if self._text_generator is None:
+            self._text_generator = SeededRandom(self._seed)
+        return self._text_generator
 
     @property
     def _fake(self) -> Any:
@@ -195,17 +241,17 @@ class Synth:
             fake = _faker()
             fake.seed_instance(0)  # gives the Faker a generator of its own
             fake.random.setstate(self._fake_rng.getstate())
-            self._fake_rng = fake.random
+            self._text_generator = fake.random
             self._faker = fake
         return self._faker
 
     # --- text -------------------------------------------------------------------------
     def paragraph(self) -> str:
-        sentences = self.rng.randint(1, 3)
-        return " ".join(self._sentence(self.rng.randint(6, 14)) for _ in range(sentences))
+        draw = self.rng.getrandbits
+        return " ".join([self._sentence(randint(draw, 6, 14)) for _ in range(randint(draw, 1, 3))])
 
     def sentence(self) -> str:
-        return self._sentence(self.rng.randint(4, 10))
+        return self._sentence(randint(self.rng.getrandbits, 4, 10))
 
     def words(self, n: int) -> str:
         return " ".join(self._draw_words(n))
@@ -213,15 +259,20 @@ class Synth:
     # Faker's lorem `sentence(nb_words)` and `words(nb)`, drawing from its seeded generator exactly
     # as faker does (same numbers, same order: the same text), without its per-call list copies.
     def _sentence(self, nb_words: int) -> str:
-        nb = max(int(nb_words * self._fake_rng.randint(60, 140) / 100), 1)  # randomize_nb_elements(min=1)
+        nb = max(int(nb_words * randint(self._fake_rng.getrandbits, 60, 140) / 100), 1)  # randomize_nb_elements(min=1)
         words = self._draw_words(nb)
         words[0] = words[0].title()
         return " ".join(words) + "."
 
     def _draw_words(self, n: int) -> list[str]:
+        """`choice(words)` for one word, else `choices(words, k=n)`, drawn as Random draws them."""
+        words = self._words
+        generator = self._fake_rng
         if n == 1:
-            return [self._fake_rng.choice(self._words)]
-        return self._fake_rng.choices(self._words, k=n)
+            return [words[randint(generator.getrandbits, 0, len(words) - 1)]]
+        draw = generator.random
+        count = float(len(words))
+        return [words[floor(draw() * count)] for _ in range(n)]
 
     def language_sentence(self, lang: str) -> str:
         return f"[{lang}] " + self.sentence()
@@ -369,8 +420,11 @@ class Synth:
         """A unit vector of normally distributed components, 6 decimals each. The components are
         12-bit normal quantiles from one draw (a fifth of the cost of `gauss` per component)."""
         quantiles = _normal_quantiles()
-        raw = self.rng.getrandbits(16 * dimensions).to_bytes(2 * dimensions, "little")
-        return unit_vector([quantiles[x & 4095] for x in memoryview(raw).cast("H")])
+        drawn = self.rng.getrandbits(16 * dimensions) & _low_12_bits(dimensions)
+        indices = memoryview(drawn.to_bytes(2 * dimensions, "little")).cast("H").tolist()
+        if len(indices) < 2:  # itemgetter of one index gives the item, not a tuple
+            return unit_vector([quantiles[i] for i in indices])
+        return unit_vector(itemgetter(*indices)(quantiles))
 
     def png(self, size: int = 8) -> bytes:
         """A small, valid PNG with seeded colours."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import httpx
 import pytest
 
@@ -55,6 +58,23 @@ def test_a_synthesized_answer_is_the_one_recorded_for_the_default_seed(servers, 
         body = {"model": "openai/gpt-4o-mini", "messages": messages}
         answer = http.post("/ai/v1/chat/completions", json=body, headers={"cf-aig-gateway-id": "default"}).json()
     assert answer["choices"][0]["message"]["content"] == text
+
+
+# The recorded default-seed embedding of "determinism", whole: the SHA-256 of its components
+# as JSON, for a 384- and a 1024-dimension model.
+RECORDED_EMBEDDINGS = [
+    ("@cf/baai/bge-small-en-v1.5", 384, "de95e9399c4f67813c77f26b24c77eef40dea1932b49d484b8f18a8c6390cdeb"),
+    ("@cf/baai/bge-large-en-v1.5", 1024, "4e120ba4bd59ea339700339d6514da7c0e91a681aa727ca1647ca8bbcda35f14"),
+]
+
+
+@pytest.mark.parametrize("model, dimensions, digest", RECORDED_EMBEDDINGS)
+def test_a_synthesized_embedding_is_the_one_recorded_for_the_default_seed(servers, model, dimensions, digest):
+    with httpx.Client(base_url=servers[0].account_url, headers=servers[0].auth()) as http:
+        vector = http.post(f"/ai/run/{model}", json={"text": "determinism"}).json()["result"]["data"][0]
+    assert len(vector) == dimensions
+    assert vector[:3] == [0.025888, -0.037707, 0.027956] if dimensions == 384 else True
+    assert hashlib.sha256(json.dumps(vector).encode()).hexdigest() == digest
 
 
 def test_another_seed_gives_another_answer(servers):

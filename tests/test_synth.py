@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.checks import ORDER_SCHEMA, assert_valid
 
@@ -174,3 +177,44 @@ def test_the_word_list_read_without_importing_faker_is_fakers_own():
     from emulator.synth import _read_lorem_words
 
     assert _read_lorem_words() == tuple(Faker("en_US").get_words_list())
+
+
+# --- the seeded draws: each shortcut draws exactly what `random.Random` would ------------------
+# Synthesized answers are promised stable for a faker major version; these shortcuts exist only
+# for speed, so each must give, for any seed, what the plain call gives.
+@settings(max_examples=300, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=2**64 - 1), low=st.integers(-1000, 1000), width=st.integers(1, 5000))
+def test_the_fast_randint_draws_what_random_randint_draws(seed, low, width):
+    from emulator.synth import SeededRandom, randint
+
+    reference, fast = random.Random(seed), SeededRandom(seed)
+    assert [randint(fast.getrandbits, low, low + width - 1) for _ in range(20)] == [reference.randint(low, low + width - 1) for _ in range(20)]
+    assert fast.getstate() == reference.getstate()
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=2**64 - 1), count=st.integers(1, 40))
+def test_the_words_are_drawn_as_random_choice_and_choices_draw_them(seed, count):
+    from emulator.synth import Synth, _lorem_words
+
+    reference = random.Random(seed)
+    words = list(_lorem_words())
+    expected = [reference.choice(words)] if count == 1 else reference.choices(words, k=count)
+    synth = Synth(seed)
+    assert synth._draw_words(count) == expected
+    assert synth._fake_rng.getstate() == reference.getstate()
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.floats(min_value=-1e300, max_value=1e300, allow_nan=False), min_size=1, max_size=50))
+def test_a_unit_vector_is_written_as_round_writes_it(values):
+    import math
+
+    from emulator.synth import unit_vector
+
+    scale = 1e6 / (math.hypot(*values) or 1.0)
+    if scale == math.inf:  # too short a vector for that formula: still written at length 1
+        assert abs(math.hypot(*unit_vector(values)) - 1) < 1e-3 * len(values)
+        return
+    # The bytes, not only the numbers: -0.0 == 0.0, but a client sees the difference.
+    assert json.dumps(unit_vector(values)) == json.dumps([round(x * scale) / 1e6 for x in values])

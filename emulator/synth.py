@@ -172,9 +172,10 @@ def request_seed(seed: int, *parts: Any) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
 
-# What the canonical encoder writes for the scalars a request's seed is made of. json sets up a
-# new C encoder for every value it is given, so the scalars, strings and lists of them (the
-# messages: [[role, text], ...]) skip it; the bytes are the same.
+# What the canonical encoder writes for the values a request's seed is made of. json sets up a
+# new C encoder for every value it is given, so the scalars, strings, and lists and objects of
+# them (the messages: [[role, text], ...]; a Workers AI input: {"text": [...]}) skip it; the
+# bytes are the same.
 _SCALARS: dict[Any, str] = {None: "null", True: "true", False: "false"}
 
 
@@ -186,8 +187,12 @@ def _canonical(part: Any) -> str:
         return _SCALARS[part]
     if kind is int:
         return int.__repr__(part)
+    if kind is float and math.isfinite(part):
+        return float.__repr__(part)
     if kind is list or kind is tuple:
         return "[" + ",".join([_canonical(item) for item in part]) + "]"
+    if kind is dict and all(type(key) is str for key in part):
+        return "{" + ",".join([encode_basestring_ascii(key) + ":" + _canonical(part[key]) for key in sorted(part)]) + "}"
     return _CANONICAL.encode(part)
 
 

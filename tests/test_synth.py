@@ -218,3 +218,22 @@ def test_a_unit_vector_is_written_as_round_writes_it(values):
         return
     # The bytes, not only the numbers: -0.0 == 0.0, but a client sees the difference.
     assert json.dumps(unit_vector(values)) == json.dumps([round(x * scale) / 1e6 for x in values])
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(seed=st.integers(0, 2**32), parts=st.lists(_JSON_VALUES, max_size=5))
+def test_the_request_seed_hashes_the_canonical_json_of_its_parts(seed, parts):
+    import hashlib
+
+    from emulator.synth import request_seed
+
+    canonical = [json.dumps(part, sort_keys=True, separators=(",", ":"), default=str) for part in parts]
+    digest = hashlib.blake2b("\x00".join([str(seed), *canonical]).encode(), digest_size=8).digest()
+    assert request_seed(seed, *parts) == int.from_bytes(digest, "big")

@@ -9,6 +9,8 @@ import sys
 import anthropic
 import openai
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from tests.server import ROOT
 
@@ -53,6 +55,26 @@ def test_content_matches_exactly_as_a_whole_word_or_by_regex(http, add_fixture):
     assert chat(http, "Is that a Cat?") == "contains"
     assert chat(http, "concatenate these") != "contains"
     assert chat(http, "where is order #1234 now") == "regex"
+
+
+_WORDISH = st.sampled_from(["a", "B", "b", "_", "1", "é", "K", "\u212a", "\u017f", "s", "S", " ", "-", "_", ".", "\n"])
+
+
+@settings(max_examples=1000, deadline=None)
+@example(value="s", text="a \u017f")  # long s: folds to s, though its lower case is itself
+@example(value="k", text="\u212a!")  # Kelvin sign
+@example(value="B", text="ab b")
+@given(value=st.text(_WORDISH, min_size=1, max_size=4) | st.text(min_size=1, max_size=4),
+       text=st.text(_WORDISH, max_size=12) | st.text(max_size=12))
+def test_contains_is_the_case_blind_whole_word_search_whatever_the_text(value, text):
+    # The matcher skips its search when a cheaper test rules a match out; it must never
+    # answer otherwise than the search itself (the Kelvin sign and long s fold to k and s).
+    import re
+
+    from emulator.fixtures import text_matcher
+
+    search = re.compile(r"(?<!\w)" + re.escape(value) + r"(?!\w)", re.IGNORECASE)
+    assert text_matcher({"contains": value}).matches(text) == (search.search(text) is not None)
 
 
 def test_content_is_the_last_user_message(http, add_fixture):

@@ -36,6 +36,7 @@ class IdSource:
         self._rng = random.Random(self._seed)
         self._ulid_ms = -1
         self._ulid_random = 0
+        self._ulid = ""
 
     def _pick(self, alphabet: _Alphabet, n: int) -> str:
         """`n` characters of `alphabet`, uniform: random bytes, those beyond the largest multiple
@@ -46,7 +47,8 @@ class IdSource:
         return out[:n].decode("ascii")
 
     def _hex(self, n: int) -> str:
-        return format(self._rng.getrandbits(4 * n), f"0{n}x")
+        """`n` (even) hex digits: what format(getrandbits(4 * n), f"0{n}x") writes."""
+        return self._rng.getrandbits(4 * n).to_bytes(n // 2, "big").hex()
 
     def ulid(self, now: float) -> str:
         """26 Crockford base32 characters: 48-bit millisecond time, 80 random bits. Monotonic, as
@@ -55,10 +57,15 @@ class IdSource:
         ms = int(now * 1000) & ((1 << 48) - 1)
         if ms == self._ulid_ms and self._ulid_random < (1 << 80) - 1:
             self._ulid_random += 1
+            low = self._ulid_random & 1023
+            if low:  # counting up changed only the last two characters (no carry out of them)
+                self._ulid = self._ulid[:-2] + _CROCKFORD_PAIRS[low]
+                return self._ulid
         else:
             self._ulid_ms, self._ulid_random = ms, self._rng.getrandbits(80)
         value = (ms << 80) | self._ulid_random
-        return "".join([_CROCKFORD_PAIRS[(value >> shift) & 1023] for shift in _ULID_PAIR_SHIFTS])
+        self._ulid = "".join([_CROCKFORD_PAIRS[(value >> shift) & 1023] for shift in _ULID_PAIR_SHIFTS])
+        return self._ulid
 
     def uuid(self) -> str:
         h = self._hex(32)

@@ -8,7 +8,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from emulator.catalog import MESSAGES
-from emulator.completion import ChatRequest, Completion, Message, ToolChoice, ToolSpec
+from emulator.completion import AUTO, ChatRequest, Completion, Message, ToolChoice, ToolSpec
 from emulator.dialects import ChatDialect, RenderContext, text_of
 from emulator.errors import InvalidRequest
 from emulator.ids import IdSource
@@ -129,7 +129,7 @@ class AnthropicMessages(ChatDialect):
 
 def tool_choice(value: Any) -> ToolChoice:
     if not isinstance(value, dict):
-        return ToolChoice("auto")
+        return AUTO
     kind = value.get("type")
     if kind == "tool":
         return ToolChoice("function", value.get("name"))
@@ -137,7 +137,7 @@ def tool_choice(value: Any) -> ToolChoice:
         return ToolChoice("required")
     if kind == "none":
         return ToolChoice("none")
-    return ToolChoice("auto")
+    return AUTO
 
 
 def output_schema(body: dict[str, Any]) -> dict[str, Any] | None:

@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from emulator.catalog import CHAT
-from emulator.completion import ChatRequest, Completion, Message, ToolChoice, ToolSpec
+from emulator.completion import AUTO, ChatRequest, Completion, Message, ToolChoice, ToolSpec
 from emulator.dialects import RenderContext, text_of
 from emulator.dialects.openai_common import OpenAIDialect
 
@@ -74,10 +74,10 @@ def tool_choice(value: Any) -> ToolChoice:
     if isinstance(value, dict):
         if value.get("type") == "function":
             return ToolChoice("function", value["function"]["name"])
-        return ToolChoice("auto")
+        return AUTO
     if value in ("none", "required"):
         return ToolChoice(value)
-    return ToolChoice("auto")
+    return AUTO
 
 
 def tool_call_id(raw: str) -> str:

@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from emulator.catalog import RESPONSES
-from emulator.completion import ChatRequest, Completion, Message, ToolChoice, ToolSpec
+from emulator.completion import AUTO, ChatRequest, Completion, Message, ToolChoice, ToolSpec
 from emulator.dialects import RenderContext, text_of
 from emulator.dialects.openai_common import OpenAIDialect
 
@@ -81,10 +81,10 @@ def tool_choice(value: Any) -> ToolChoice:
     if isinstance(value, dict):
         if value.get("type") == "function" and value.get("name"):
             return ToolChoice("function", value["name"])
-        return ToolChoice("auto")
+        return AUTO
     if value in ("none", "required"):
         return ToolChoice(value)
-    return ToolChoice("auto")
+    return AUTO
 
 
 def reasoning_settings(body: dict[str, Any]) -> dict[str, Any]:

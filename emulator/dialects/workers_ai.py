@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from emulator.catalog import RUN, Model
-from emulator.completion import ChatRequest, Completion, Message, ToolChoice, ToolSpec
+from emulator.completion import AUTO, ChatRequest, Completion, Message, ToolSpec
 from emulator.dialects import text_of
 from emulator.errors import GatewayError
 from emulator.schema_check import SchemaValidator, load_schema_validator, type_name
@@ -108,7 +108,7 @@ def parse_text_generation(model: Model, data: dict[str, Any]) -> ChatRequest:
         model=model.name,
         messages=messages,
         tools=tools,
-        tool_choice=ToolChoice("auto"),
+        tool_choice=AUTO,
         output_schema=schema,
         json_mode=fmt.get("type") == "json_object",
         max_tokens=data.get("max_tokens", DEFAULT_MAX_TOKENS),

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
+from emulator.fast_check import Unsupported, compile_check
 from emulator.paths import SCHEMAS_DIR
 
 if TYPE_CHECKING:
@@ -59,39 +59,19 @@ def type_name(value: Any) -> str:
     return "object"
 
 
-# Keywords whose 2020-12 meaning fastjsonschema (drafts 4 to 7) does not implement: a schema
-# using any of them is only ever checked by jsonschema.
-_NOT_FAST = {"prefixItems", "unevaluatedProperties", "unevaluatedItems", "dependentRequired", "dependentSchemas",
-             "$dynamicRef", "$dynamicAnchor", "$anchor", "$recursiveRef", "contentSchema"}
-
-
-def fast_checkable(node: Any) -> bool:
-    """True if fastjsonschema reads this schema as Draft 2020-12 does."""
-    if isinstance(node, list):
-        return all(fast_checkable(item) for item in node)
-    if not isinstance(node, dict):
-        return True
-    if _NOT_FAST & node.keys() or isinstance(node.get("items"), list):
-        return False
-    if "$ref" in node and node.keys() - {"$ref", "description", "title", "$comment", "examples", "default"}:
-        return False  # draft 7 ignores a $ref's siblings; 2020-12 applies them
-    return all(fast_checkable(v) for k, v in node.items() if k not in ("enum", "const", "examples", "default"))
-
-
 class SchemaValidator:
-    """Validate fast, explain slow: a compiled fastjsonschema check answers "valid" on the hot
-    path; jsonschema, the reference, decides every body the fast check rejects and explains it.
-    The fast check is compiled on first use (tens of milliseconds for a request schema);
-    jsonschema (~0.15 s to import) is only loaded when a body is rejected or a schema uses a
-    keyword fastjsonschema reads differently."""
+    """Validate fast, explain slow: a compiled check (emulator.fast_check) answers "valid" on
+    the hot path; jsonschema, the reference, decides every body the fast check does not call
+    valid, and explains. The fast check is compiled on first use (under a millisecond for a
+    request schema); jsonschema (~0.15 s to import) is only loaded when a body is rejected or
+    a schema uses a keyword the fast check does not know."""
 
     def __init__(self, name: str, schema: dict[str, Any]) -> None:
         self.name = name
         self.schema = schema
         self._reference: Draft202012Validator | None = None
-        self._fast: Callable[[Any], Any] | None = None
-        self._fast_error: type[Exception] = Exception
-        self._compilable = fast_checkable(schema)
+        self._fast: Callable[[Any], bool] | None = None
+        self._compiled = False
 
     @property
     def _validator(self) -> Draft202012Validator:
@@ -102,17 +82,14 @@ class SchemaValidator:
         return self._reference
 
     def is_valid(self, data: Any) -> bool:
-        if self._fast is None and self._compilable:
-            import fastjsonschema
-
-            self._fast_error = fastjsonschema.JsonSchemaException
-            self._fast = compile_fast_check(self.schema, self.name)
-        if self._fast is not None:
+        if not self._compiled:
+            self._compiled = True
             try:
-                self._fast(data)
-                return True
-            except self._fast_error:
-                pass
+                self._fast = compile_check(self.schema, self.name)
+            except Unsupported:
+                self._fast = None  # jsonschema alone
+        if self._fast is not None and self._fast(data):
+            return True
         return self._validator.is_valid(data)
 
     def best_error(self, data: Any) -> ValidationError | None:
@@ -138,46 +115,6 @@ class SchemaValidator:
             if deepest is error:
                 break
         raise ConfigError(f"{source}: {json_path(deepest.absolute_path)}: {describe(deepest)}")
-
-
-# A line of fastjsonschema's generated code that raises a worded error.
-_WORDED_RAISE = re.compile(r"^(\s*)raise JsonSchemaValueException\(.*\)$", re.MULTILINE)
-_FIRST_FUNCTION = re.compile(r"^def (\w+)\(data", re.MULTILINE)
-
-
-@lru_cache(maxsize=1)
-def _unworded_error() -> type[Exception]:
-    import fastjsonschema  # on first use, as the fast check itself
-
-    class Unworded(fastjsonschema.JsonSchemaValueException):
-        """A failed check, no words: the fast check's every raise (see compile_fast_check)."""
-
-        __init__ = Exception.__init__
-
-    return Unworded
-
-
-def compile_fast_check(schema: dict[str, Any], name: str) -> Callable[[Any], Any]:
-    """fastjsonschema's check of `schema`, compiled here from its generated source with the
-    error wording left out. The fast check only tells valid from not (jsonschema decides every
-    body it rejects, and explains), and wording costs more than checking: every `if` whose
-    condition fails, and every failed `anyOf` branch, raises an error that quotes the value and
-    a copy of the schema, and every array item formats its path from locals(). Without it a
-    four-message chat request is checked in about a third of the time. The code is otherwise
-    fastjsonschema's; if its shape ever differs, the wording simply stays.
-
-    What it raises is a JsonSchemaValueException made without fastjsonschema's Python-level
-    __init__: a valid body still raises and catches one for every `if` whose condition does not
-    hold and every `anyOf`/`oneOf` branch that does not apply (~1 us each)."""
-    import fastjsonschema
-
-    code = fastjsonschema.compile_to_code(schema, use_default=False, use_formats=False)
-    code = _WORDED_RAISE.sub(r"\1raise _Unworded", code).replace(".format(**locals())", "")
-    namespace: dict[str, Any] = {"_Unworded": _unworded_error()}
-    exec(compile(code, f"<fast check of {name}>", "exec"), namespace)  # noqa: S102 - our schema's generated code
-    root = _FIRST_FUNCTION.search(code)  # the schema's own function comes first, then its $refs'
-    assert root is not None
-    return namespace[root.group(1)]
 
 
 class ValidBodies:

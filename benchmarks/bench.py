@@ -232,7 +232,7 @@ class Budget:
     rounds: int  # alternating rounds per scenario; `requests` and `single` are split among them
 
 
-FULL = Budget(requests=24_000, single=3_000, seconds=3.0, memory_requests=100_000, startup_repeat=5, plugin_repeat=3, rounds=3)
+FULL = Budget(requests=24_000, single=3_000, seconds=3.0, memory_requests=100_000, startup_repeat=5, plugin_repeat=3, rounds=5)
 QUICK = Budget(requests=400, single=100, seconds=1.0, memory_requests=1_000, startup_repeat=1, plugin_repeat=1, rounds=1)
 
 

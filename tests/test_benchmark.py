@@ -41,3 +41,12 @@ def test_quick_benchmark_reports_every_figure_for_emulator_and_baseline(tmp_path
     assert measured["unavailable"] is None
     assert measured["emulator"]["c32"]["statuses"] == {"200": measured["emulator"]["c32"]["requests"]}
     assert measured["baseline"]["c1"]["requests"] > 0
+
+
+def test_the_instruction_counter_drives_every_scenario_it_counts_to_200s():
+    """benchmarks/instructions.py counts under valgrind (not run here); what it counts is each
+    scenario's requests, which must be answered, or it would count an error path."""
+    for key in ("synth", "fixture", "cache_hit", "embedding"):
+        run = subprocess.run([sys.executable, "benchmarks/instructions.py", "--drive", key, "5"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=60)
+        assert run.returncode == 0, (key, run.stderr[-2000:])

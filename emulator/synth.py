@@ -198,16 +198,17 @@ def _canonical(part: Any) -> str:
     return _CANONICAL.encode(part)
 
 
+_SEED_GENERATOR = _random.Random.seed  # the C generator's seed(), which Random.seed(int) calls
+
+
 class SeededRandom(random.Random):
-    """`random.Random(seed)` for an integer seed, seeded once: Random(seed) seeds its
-    Mersenne Twister twice (in the C constructor, then again in Random.__init__), ~3.5 us each."""
+    """`random.Random(seed)` for an integer seed, the same state, seeded straight through the
+    C generator's seed() without Random.seed's Python-level type checks (~0.4 us of a seeding
+    that costs ~3.5 us, most of it the Mersenne Twister's own initialisation)."""
 
     def __init__(self, seed: int) -> None:
         _SEED_GENERATOR(self, seed)
         self.gauss_next = None
-
-
-_SEED_GENERATOR = _random.Random.seed  # the C generator's seed(), which Random.seed(int) calls
 
 
 def randint(getrandbits: Callable[[int], int], low: int, high: int) -> int:

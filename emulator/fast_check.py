@@ -136,16 +136,14 @@ class _Compiler:
             return "False"
         if not isinstance(schema, dict) or schema.keys() - _EXPRESSION_KEYWORDS - {"properties", "required"}:
             return None
-        parts = self._value_tests(schema, var)
-        members = []  # an `if` that looks at a property or two (a message's role) stays one expression
-        for name in schema.get("required", ()):
-            members.append(f"{name!r} in {var}")
-        for name, sub in schema.get("properties", {}).items():
+        members = [f"{name!r} in {var}" for name in schema.get("required", ())]
+        for name, sub in schema.get("properties", {}).items():  # an `if` on a message's role stays one expression
             member = self.expression(sub, f"{var}[{name!r}]")
             if member is None:
-                return None
+                return None  # before the value's own tests are written: the caller writes them as statements
             if member != "True":
                 members.append(f"{name!r} not in {var} or ({member})")
+        parts = self._value_tests(schema, var)
         if members:
             parts.append(f"type({var}) is not dict or ({' and '.join(f'({m})' for m in members)})")
         return " and ".join(f"({p})" for p in parts) if parts else "True"

@@ -262,7 +262,9 @@ class Pipeline:
         ex.cached = True
         tokens = hit.log.get("tokens")
         ex.tokens = (0, tokens[1]) if tokens else None
-        response = Response(hit.body, hit.status)
+        # The stored answer as it was sent, headers included: nothing for Response() to work out.
+        response = Response.__new__(Response)
+        response.status_code, response.body, response.background = hit.status, hit.body, None
         response.raw_headers = list(hit.raw_headers)
         response.media_type = hit.media_type
         return response
@@ -278,7 +280,7 @@ class Pipeline:
         ex.finished_at = self.state.clock.now()
         if ex.trace is not None:
             trace = ex.trace.raw_headers()
-            names = {name for name, _ in trace}
+            names = ex.trace.header_names()
             # The gateway's headers replace any of the same name the answer set (a fixture's, a cached one's).
             response.raw_headers[:] = [h for h in response.raw_headers if h[0] not in names] + trace
             self._log(ex, response)

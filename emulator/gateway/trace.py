@@ -5,6 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+_ALWAYS = (b"cf-aig-log-id", b"cf-aig-request-id", b"cf-aig-event-id", b"cf-aig-step")
+_CACHE_STATUS = b"cf-aig-cache-status"
+_NAMES = frozenset(_ALWAYS)
+_NAMES_WITH_CACHE_STATUS = frozenset((*_ALWAYS, _CACHE_STATUS))
+
+
 @dataclass(slots=True)
 class GatewayTrace:
     log_id: str
@@ -22,5 +28,9 @@ class GatewayTrace:
             (b"cf-aig-step", str(self.step).encode("latin-1")),
         ]
         if self.cache_status is not None:
-            headers.append((b"cf-aig-cache-status", self.cache_status.encode("latin-1")))
+            headers.append((_CACHE_STATUS, self.cache_status.encode("latin-1")))
         return headers
+
+    def header_names(self) -> frozenset[bytes]:
+        """The names `raw_headers` writes."""
+        return _NAMES if self.cache_status is None else _NAMES_WITH_CACHE_STATUS

@@ -168,8 +168,18 @@ def _at_most(schema: dict[str, Any], keyword: str, limit: int) -> int:
 def request_seed(seed: int, *parts: Any) -> int:
     """A 64-bit seed from the emulator seed and the request's content: the BLAKE2b of the seed
     and each part's canonical JSON, NUL-separated (ASCII: the JSON is written escaped)."""
-    text = "\x00".join([str(seed), *[encode_basestring_ascii(part) if type(part) is str else _canonical(part) for part in parts]])
+    return seed_of_canonical(seed, [encode_basestring_ascii(part) if type(part) is str else _canonical(part) for part in parts])
+
+
+def seed_of_canonical(seed: int, canonical_parts: list[str]) -> int:
+    """`request_seed` of the parts whose canonical JSON these are."""
+    text = "\x00".join([str(seed), *canonical_parts])
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+
+
+def canonical_json(part: Any) -> str:
+    """The canonical JSON `request_seed` writes for a part."""
+    return _canonical(part)
 
 
 # What the canonical encoder writes for the values a request's seed is made of. json sets up a

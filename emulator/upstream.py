@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring_ascii as _string
 from typing import Any, Callable
 
 from emulator.catalog import Model
 from emulator.completion import ChatRequest, Completion, TaskOutput, ToolCall, UpstreamFailure, Usage
 from emulator.errors import InvalidRequest
 from emulator.fixtures import Fixture
-from emulator.synth import SchemaTooLarge, Synth, request_seed
+from emulator.synth import SchemaTooLarge, Synth, canonical_json, request_seed, seed_of_canonical
 from emulator.task_outputs import synthesize_task_output
 from emulator.tokens import count_tokens, split_tokens
 
@@ -22,17 +23,26 @@ def input_tokens(req: ChatRequest) -> int:
 
 
 def chat_seed(seed: int, req: ChatRequest) -> int:
-    """The same conversation gets the same answer on every endpoint and in every dialect."""
-    return request_seed(
-        seed,
-        req.model,
-        [(m.role, m.text) for m in req.messages],
-        [(t.name, t.parameters) for t in req.tools],
-        (req.tool_choice.mode, req.tool_choice.name),
-        req.output_schema,
-        req.json_mode,
-        req.max_tokens,
-    )
+    """The same conversation gets the same answer on every endpoint and in every dialect: the
+    request seed of the model, the messages as [role, text] pairs, the tools as [name, parameters],
+    the tool choice as [mode, name], the output schema, JSON mode and max tokens. The parts a
+    chat always has are written here as the canonical writer writes them (a third of its cost)."""
+    choice = req.tool_choice
+    try:
+        messages = "[" + ",".join([f"[{_string(role)},{_string(text)}]" for role, text in req.messages]) + "]"
+        tool_choice = f"[{_string(choice.mode)},{'null' if choice.name is None else _string(choice.name)}]"
+    except TypeError:  # a part that is not a string: written the general way
+        messages = canonical_json([(m.role, m.text) for m in req.messages])
+        tool_choice = canonical_json((choice.mode, choice.name))
+    return seed_of_canonical(seed, [
+        canonical_json(req.model),
+        messages,
+        canonical_json([(t.name, t.parameters) for t in req.tools]) if req.tools else "[]",
+        tool_choice,
+        canonical_json(req.output_schema),
+        canonical_json(req.json_mode),
+        canonical_json(req.max_tokens),
+    ])
 
 
 def failure_from(spec: dict[str, Any]) -> UpstreamFailure:

@@ -237,3 +237,29 @@ def test_the_request_seed_hashes_the_canonical_json_of_its_parts(seed, parts):
     canonical = [json.dumps(part, sort_keys=True, separators=(",", ":"), default=str) for part in parts]
     digest = hashlib.blake2b("\x00".join([str(seed), *canonical]).encode(), digest_size=8).digest()
     assert request_seed(seed, *parts) == int.from_bytes(digest, "big")
+
+
+_TEXTS = st.text(alphabet=st.characters(blacklist_categories=()), max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    seed=st.integers(0, 2**32),
+    model=_TEXTS,
+    messages=st.lists(st.tuples(st.sampled_from(["system", "user", "assistant", "tool"]), _TEXTS), max_size=4),
+    tools=st.lists(st.tuples(_TEXTS, st.one_of(st.none(), st.dictionaries(st.text(max_size=5), _JSON_VALUES, max_size=3))), max_size=2),
+    choice=st.tuples(st.sampled_from(["auto", "none", "required", "function"]), st.one_of(st.none(), _TEXTS)),
+    schema=st.one_of(st.none(), st.dictionaries(st.text(max_size=5), _JSON_VALUES, max_size=3)),
+    json_mode=st.booleans(),
+    max_tokens=st.one_of(st.none(), st.integers(1, 10**6)),
+)
+def test_a_chats_seed_is_the_request_seed_of_its_parts(seed, model, messages, tools, choice, schema, json_mode, max_tokens):
+    """chat_seed writes the usual parts itself; the seed is the one request_seed gives them."""
+    from emulator.completion import ChatRequest, Message, ToolChoice, ToolSpec
+    from emulator.synth import request_seed
+    from emulator.upstream import chat_seed
+
+    req = ChatRequest("chat_completions", model, [Message(r, t) for r, t in messages], [ToolSpec(n, "", p) for n, p in tools],
+                      ToolChoice(*choice), schema, json_mode, max_tokens)
+    expected = request_seed(seed, model, [list(m) for m in messages], [list(t) for t in tools], list(choice), schema, json_mode, max_tokens)
+    assert chat_seed(seed, req) == expected

@@ -7,7 +7,6 @@ gateway -> simulated upstream (fixture or synth) -> dialect renders -> journal.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any, Awaitable, Callable
 
 from starlette.requests import Request
@@ -223,7 +222,8 @@ class Pipeline:
         decision = NO_CACHE
         in_gateway = ex.trace is not None
         if in_gateway:
-            key = partial(default_key, ex.provider, ex.endpoint, ex.model or "", ex.headers.get("authorization", ""), ex.raw_body)
+            # The key's parts are read only when caching applies (most requests do not cache).
+            key = lambda: default_key(ex.provider, ex.endpoint, ex.model or "", ex.headers.get("authorization", ""), ex.raw_body)  # noqa: E731
             decision = decide(ex.options, ex.gateway_settings.get("cache_ttl"), streaming, key)
             if decision.lookup:
                 hit = self.state.cache.get(gateway_scope(ex), decision.key)

@@ -86,7 +86,7 @@ class AttemptsResult:
 
     @property
     def duration_ms(self) -> int:
-        return sum(a.duration_ms + a.wait_ms for a in self.attempts)
+        return sum([a.duration_ms + a.wait_ms for a in self.attempts])
 
 
 def timeout_error(status: int) -> GatewayError:

@@ -124,3 +124,18 @@ def test_the_clock_refuses_advances_it_could_not_write_down_and_keeps_its_time(e
     assert httpx.get(clock).json()["now"] == before
     assert chat(emulator, "still logging").status_code == 200
     assert httpx.post(clock, json={"advance": 3600}).json()["now"] == before + 3600
+
+
+def test_a_streamed_answers_log_keeps_its_whole_transcript(emulator):
+    """The log entry of a stream is written out when read, from what was sent: every frame, in order."""
+    reset(emulator)
+    add_fixture(emulator, {"match": {"content": "stream log"}, "respond": {"text": "one two three four five six"}})
+    body = {"model": "openai/gpt-4.1", "messages": [{"role": "user", "content": "stream log"}], "stream": True}
+    with httpx.stream("POST", f"{emulator.account_url}/ai/v1/chat/completions", json=body, headers=emulator.auth()) as response:
+        sent = response.read().decode("utf-8")
+        log_id = response.headers["cf-aig-log-id"]
+    assert sent.count("data: ") > 6 and sent.endswith("data: [DONE]\n\n")
+    entry = cf(emulator).ai_gateway.logs.get(log_id, account_id=emulator.account_id, gateway_id="default")
+    assert entry.response_size == len(sent.encode("utf-8"))
+    logged = httpx.get(f"{emulator.account_url}/ai-gateway/gateways/default/logs/{log_id}/response", headers=emulator.auth()).json()["result"]
+    assert logged == sent

@@ -168,18 +168,13 @@ def _at_most(schema: dict[str, Any], keyword: str, limit: int) -> int:
 def request_seed(seed: int, *parts: Any) -> int:
     """A 64-bit seed from the emulator seed and the request's content: the BLAKE2b of the seed
     and each part's canonical JSON, NUL-separated (ASCII: the JSON is written escaped)."""
-    return seed_of_canonical(seed, [encode_basestring_ascii(part) if type(part) is str else _canonical(part) for part in parts])
+    return seed_of_canonical(seed, [encode_basestring_ascii(part) if type(part) is str else canonical_json(part) for part in parts])
 
 
 def seed_of_canonical(seed: int, canonical_parts: list[str]) -> int:
     """`request_seed` of the parts whose canonical JSON these are."""
     text = "\x00".join([str(seed), *canonical_parts])
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
-
-
-def canonical_json(part: Any) -> str:
-    """The canonical JSON `request_seed` writes for a part."""
-    return _canonical(part)
 
 
 # What the canonical encoder writes for the values a request's seed is made of. json sets up a
@@ -189,22 +184,23 @@ def canonical_json(part: Any) -> str:
 _SCALARS: dict[Any, str] = {None: "null", True: "true", False: "false"}
 
 
-def _canonical(part: Any) -> str:
-    """Strings in a list are written in place: most of what a seed holds is strings in lists
-    (a Python call costs more than writing a short string)."""
+def canonical_json(part: Any) -> str:
+    """The canonical JSON `request_seed` writes for a part. Strings in a list are written in
+    place: most of what a seed holds is strings in lists (a Python call costs more than writing
+    a short string)."""
     kind = type(part)
     if kind is str:
         return encode_basestring_ascii(part)
     if part is None or part is True or part is False:
         return _SCALARS[part]
     if kind is list or kind is tuple:
-        return "[" + ",".join([encode_basestring_ascii(item) if type(item) is str else _canonical(item) for item in part]) + "]"
+        return "[" + ",".join([encode_basestring_ascii(item) if type(item) is str else canonical_json(item) for item in part]) + "]"
     if kind is int:
         return int.__repr__(part)
     if kind is float and math.isfinite(part):
         return float.__repr__(part)
     if kind is dict and all(type(key) is str for key in part):
-        return "{" + ",".join([encode_basestring_ascii(key) + ":" + _canonical(part[key]) for key in sorted(part)]) + "}"
+        return "{" + ",".join([encode_basestring_ascii(key) + ":" + canonical_json(part[key]) for key in sorted(part)]) + "}"
     return _CANONICAL.encode(part)
 
 

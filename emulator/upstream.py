@@ -29,13 +29,15 @@ def chat_seed(seed: int, req: ChatRequest) -> int:
     chat always has are written here as the canonical writer writes them (a third of its cost)."""
     choice = req.tool_choice
     try:
+        model = _string(req.model)
         messages = "[" + ",".join([f"[{_string(role)},{_string(text)}]" for role, text in req.messages]) + "]"
         tool_choice = f"[{_string(choice.mode)},{'null' if choice.name is None else _string(choice.name)}]"
     except TypeError:  # a part that is not a string: written the general way
+        model = canonical_json(req.model)
         messages = canonical_json([(m.role, m.text) for m in req.messages])
         tool_choice = canonical_json((choice.mode, choice.name))
     return seed_of_canonical(seed, [
-        canonical_json(req.model),
+        model,
         messages,
         canonical_json([(t.name, t.parameters) for t in req.tools]) if req.tools else "[]",
         tool_choice,

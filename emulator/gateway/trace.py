@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-_ALWAYS = (b"cf-aig-log-id", b"cf-aig-request-id", b"cf-aig-event-id", b"cf-aig-step")
+_LOG_ID, _REQUEST_ID, _EVENT_ID, _STEP = _ALWAYS = (b"cf-aig-log-id", b"cf-aig-request-id", b"cf-aig-event-id", b"cf-aig-step")
 _CACHE_STATUS = b"cf-aig-cache-status"
 _NAMES = frozenset(_ALWAYS)
 _NAMES_WITH_CACHE_STATUS = frozenset((*_ALWAYS, _CACHE_STATUS))
@@ -22,10 +22,10 @@ class GatewayTrace:
         """The headers as an ASGI response carries them (lower-case names, latin-1 bytes)."""
         log_id = self.log_id.encode("latin-1")
         headers = [
-            (b"cf-aig-log-id", log_id),
-            (b"cf-aig-request-id", log_id),
-            (b"cf-aig-event-id", self.event_id.encode("latin-1")),
-            (b"cf-aig-step", str(self.step).encode("latin-1")),
+            (_LOG_ID, log_id),
+            (_REQUEST_ID, log_id),
+            (_EVENT_ID, self.event_id.encode("latin-1")),
+            (_STEP, str(self.step).encode("latin-1")),
         ]
         if self.cache_status is not None:
             headers.append((_CACHE_STATUS, self.cache_status.encode("latin-1")))

@@ -18,7 +18,7 @@ import random
 import struct
 import zlib
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from json.encoder import encode_basestring_ascii
 from math import floor
 from operator import itemgetter
@@ -228,16 +228,32 @@ def randint(getrandbits: Callable[[int], int], low: int, high: int) -> int:
     return low + drawn
 
 
+def random_of(first: int, second: int) -> float:
+    """`Random.random()` as the C generator makes it from its next two 32-bit outputs: 27 bits of
+    the first and 26 of the second, as a multiple of 2**-53."""
+    return ((first >> 5) * 67108864.0 + (second >> 6)) * (1.0 / 9007199254740992.0)
+
+
 class Synth:
     """One seeded draw: create per request, then take what the answer needs."""
 
     def __init__(self, seed: int) -> None:
-        self.rng = SeededRandom(seed)
         self._seed = seed
         self._values_left = MAX_VALUES
         self._words = _lorem_words()
         self._text_generator: random.Random | None = None
         self._faker: Any = None
+        # Outputs of the seed's stream that `rng` drew before it was made (see _first_paragraph).
+        self._rng_drawn = 0
+
+    @cached_property
+    def rng(self) -> random.Random:
+        """The generator of the answer's structure and numbers (a Random seeded with `seed`),
+        made when first drawn from: a first paragraph draws its structure without it."""
+        rng = SeededRandom(self._seed)
+        if self._rng_drawn:
+            rng.getrandbits(32 * self._rng_drawn)  # a draw of 32k bits takes exactly k outputs
+        return rng
 
     @property
     def _fake_rng(self) -> random.Random:
@@ -261,8 +277,60 @@ class Synth:
 
     # --- text -------------------------------------------------------------------------
     def paragraph(self) -> str:
+        if self._text_generator is None and "rng" not in self.__dict__:
+            return self._first_paragraph()
         draw = self.rng.getrandbits
         return " ".join([self._sentence(randint(draw, 6, 14)) for _ in range(randint(draw, 1, 3))])
+
+    def _first_paragraph(self) -> str:
+        """`paragraph()` before anything was drawn: the same text, from one seeded generator
+        instead of two (seeding one costs about a quarter of a synthesized chat's text).
+
+        `rng` and faker's generator are both seeded with `seed`, so they draw the same stream of
+        32-bit outputs. The structure takes its few draws first, from the stream's first outputs,
+        which are kept in `head`; the text then replays `head` for its own first draws (as Random
+        makes them from outputs) and draws the rest from the stream itself."""
+        stream = SeededRandom(self._seed)
+        output = stream.getrandbits  # output(32): the stream's next output
+        head: list[int] = []
+
+        def below(width: int, bits: int) -> int:
+            """`randint`'s draw below `width`: `bits`-bit draws (an output's top bits) until one is."""
+            while True:
+                head.append(output(32))
+                if (drawn := head[-1] >> (32 - bits)) < width:
+                    return drawn
+
+        lengths = [6 + below(9, 4) for _ in range(1 + below(3, 2))]  # randint(1, 3) sentences of randint(6, 14)
+        replayed = len(head)
+        position = 0  # outputs the text has drawn; past `replayed`, the stream's own position
+        words = self._words
+        count = float(len(words))
+        draw = stream.random
+        sentences = []
+        for length in lengths:
+            while True:  # randint(60, 140): 7-bit draws below 81
+                drawn = (head[position] if position < replayed else output(32)) >> 25
+                position += 1
+                if drawn < 81:
+                    break
+            nb = max(int(length * (60 + drawn) / 100), 1)  # at least 3: never the one-word choice()
+            chosen = []
+            while position < replayed and len(chosen) < nb:
+                drawn_float = random_of(head[position], head[position + 1] if position + 1 < replayed else output(32))
+                position += 2
+                chosen.append(words[floor(drawn_float * count)])
+            rest = nb - len(chosen)
+            chosen += [words[floor(draw() * count)] for _ in range(rest)]
+            position += 2 * rest
+            chosen[0] = chosen[0].title()
+            sentences.append(" ".join(chosen) + ".")
+        self._rng_drawn = replayed
+        if position < replayed:  # the text drew less than the structure: its generator starts where it stopped
+            stream = SeededRandom(self._seed)
+            stream.getrandbits(32 * position)
+        self._text_generator = stream
+        return " ".join(sentences)
 
     def sentence(self) -> str:
         return self._sentence(randint(self.rng.getrandbits, 4, 10))

@@ -205,6 +205,65 @@ def test_the_words_are_drawn_as_random_choice_and_choices_draw_them(seed, count)
     assert synth._fake_rng.getstate() == reference.getstate()
 
 
+@settings(max_examples=300, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=2**64 - 1))
+def test_random_of_two_outputs_is_what_random_draws_from_them(seed):
+    from emulator.synth import random_of
+
+    reference, outputs = random.Random(seed), random.Random(seed)
+    for _ in range(20):
+        assert random_of(outputs.getrandbits(32), outputs.getrandbits(32)) == reference.random()
+
+
+def _faker_paragraphs(faker, seed: int, count: int) -> tuple[list[str], random.Random]:
+    """`count` paragraphs as Synth.paragraph is defined: randint(1, 3) of faker's own
+    sentence(randint(6, 14)), the structure from a Random seeded with `seed`, the sentences from
+    the Faker seeded with it."""
+    faker.seed_instance(seed)
+    structure = random.Random(seed)
+    paragraphs = []
+    for _ in range(count):
+        sentences = structure.randint(1, 3)
+        paragraphs.append(" ".join(faker.sentence(structure.randint(6, 14)) for _ in range(sentences)))
+    return paragraphs, structure
+
+
+@pytest.fixture(scope="module")
+def faker():
+    from faker import Faker
+
+    return Faker("en_US")
+
+
+def _assert_paragraphs_are_fakers(faker, seed: int) -> None:
+    from emulator.synth import Synth
+
+    synth = Synth(seed)
+    expected, structure = _faker_paragraphs(faker, seed, 2)
+    assert [synth.paragraph(), synth.paragraph()] == expected
+    # Both generators end where faker's and the structure's end: what is drawn next is theirs too.
+    assert synth.rng.getstate() == structure.getstate()
+    assert synth._fake_rng.getstate() == faker.random.getstate()
+
+
+@settings(max_examples=300, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=2**64 - 1))
+def test_a_first_paragraph_drawn_from_one_generator_is_fakers_text(faker, seed):
+    _assert_paragraphs_are_fakers(faker, seed)
+
+
+@pytest.mark.parametrize("seed", [3140, 5463, 23964, 55292])
+def test_a_first_paragraph_whose_structure_outdraws_its_text_is_fakers_text(faker, seed):
+    """Seeds whose sentence count and lengths (rejected draws included) take more of the stream
+    than their text does: the text's generator is started again where the text stopped."""
+    _assert_paragraphs_are_fakers(faker, seed)
+
+
+def test_the_first_paragraphs_of_the_first_seeds_are_fakers_text(faker):
+    for seed in range(2_000):
+        _assert_paragraphs_are_fakers(faker, seed)
+
+
 @settings(max_examples=500, deadline=None)
 @given(st.lists(st.floats(min_value=-1e300, max_value=1e300, allow_nan=False), min_size=1, max_size=50))
 def test_a_unit_vector_is_written_as_round_writes_it(values):

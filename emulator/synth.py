@@ -277,7 +277,7 @@ class Synth:
 
     # --- text -------------------------------------------------------------------------
     def paragraph(self) -> str:
-        if self._text_generator is None and "rng" not in self.__dict__:
+        if self._text_generator is None and "rng" not in self.__dict__:  # neither generator made yet
             return self._first_paragraph()
         draw = self.rng.getrandbits
         return " ".join([self._sentence(randint(draw, 6, 14)) for _ in range(randint(draw, 1, 3))])
@@ -288,8 +288,9 @@ class Synth:
 
         `rng` and faker's generator are both seeded with `seed`, so they draw the same stream of
         32-bit outputs. The structure takes its few draws first, from the stream's first outputs,
-        which are kept in `head`; the text then replays `head` for its own first draws (as Random
-        makes them from outputs) and draws the rest from the stream itself."""
+        which are kept in `head`; the text then draws each sentence as `_sentence` does, replaying
+        `head` for its own first draws (as Random makes them from outputs) and drawing the rest
+        from the stream itself."""
         stream = SeededRandom(self._seed)
         output = stream.getrandbits  # output(32): the stream's next output
         head: list[int] = []

@@ -3,10 +3,16 @@
 
     python3 dev.py serve [serve options]   start the emulator on its built-in fixtures
     python3 dev.py test  [pytest options]  run the whole test suite
+    python3 dev.py test --latest [...]     the same against the newest releases of every
+                                           dependency (SDKs included), in .venv-latest
     python3 dev.py bench [bench options]   run the benchmark
 
-Each command first makes `.venv` and installs the project with its test extra into it,
-once (again only when pyproject.toml changes).
+Each command first makes `.venv` and installs the project with its test extra into it, at
+the versions constraints.txt pins (the ones the suite last passed with), once (again only
+when pyproject.toml or constraints.txt changes). `--latest` ignores constraints.txt and
+upgrades .venv-latest to the newest releases on every run: that is how drift in the SDKs is
+found on purpose. Refresh the pins with `.venv-latest/bin/pip freeze --exclude-editable`
+once the suite passes there.
 """
 
 from __future__ import annotations
@@ -19,24 +25,36 @@ import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-VENV = ROOT / ".venv"
-BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+CONSTRAINTS = ROOT / "constraints.txt"
 
 
-def ensure_venv() -> None:
-    stamp = VENV / ".installed"
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if stamp.exists() and stamp.read_text() == wanted and PYTHON.exists():
-        return
-    if not PYTHON.exists():
-        print("dev.py: creating .venv", file=sys.stderr)
-        venv.EnvBuilder(with_pip=True).create(VENV)
-    print("dev.py: installing ai-gateway-emulator[test] into .venv", file=sys.stderr)
+def python_of(venv_dir: Path) -> Path:
+    return venv_dir / ("Scripts" if os.name == "nt" else "bin") / ("python.exe" if os.name == "nt" else "python")
+
+
+def ensure_venv(latest: bool = False) -> Path:
+    """The virtual environment's python, made and installed first where needed."""
+    venv_dir = ROOT / (".venv-latest" if latest else ".venv")
+    python = python_of(venv_dir)
+    stamp = venv_dir / ".installed"
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + CONSTRAINTS.read_bytes()).hexdigest()
+    if not latest and stamp.exists() and stamp.read_text() == wanted and python.exists():
+        return python
+    if not python.exists():
+        print(f"dev.py: creating {venv_dir.name}", file=sys.stderr)
+        venv.EnvBuilder(with_pip=True).create(venv_dir)
     quiet = ["-q"] if os.environ.get("CI") else []
-    subprocess.run([str(PYTHON), "-m", "pip", "install", *quiet, "--upgrade", "pip"], check=True)
-    subprocess.run([str(PYTHON), "-m", "pip", "install", *quiet, "-e", f"{ROOT}[test]"], check=True)
+    pip = [str(python), "-m", "pip", "install", *quiet]
+    subprocess.run([*pip, "--upgrade", "pip"], check=True)
+    if latest:
+        print(f"dev.py: installing the newest ai-gateway-emulator[test] dependencies into {venv_dir.name}", file=sys.stderr)
+        subprocess.run([*pip, "--upgrade", "--upgrade-strategy", "eager", "-e", f"{ROOT}[test]"], check=True)
+        subprocess.run([str(python), "-m", "pip", "list", "--format", "freeze"], check=True)
+        return python
+    print(f"dev.py: installing ai-gateway-emulator[test] into {venv_dir.name} (pinned by constraints.txt)", file=sys.stderr)
+    subprocess.run([*pip, "-c", str(CONSTRAINTS), "-e", f"{ROOT}[test]"], check=True)
     stamp.write_text(wanted)
+    return python
 
 
 def main() -> int:
@@ -44,14 +62,16 @@ def main() -> int:
         print(__doc__)
         return 2
     command, rest = sys.argv[1], sys.argv[2:]
-    ensure_venv()
+    latest = command == "test" and "--latest" in rest
+    rest = [arg for arg in rest if arg != "--latest"] if latest else rest
+    python = ensure_venv(latest)
     os.chdir(ROOT)
     if command == "serve":
-        args = [str(PYTHON), "-m", "emulator", "serve", *rest]
+        args = [str(python), "-m", "emulator", "serve", *rest]
     elif command == "test":
-        args = [str(PYTHON), "-m", "pytest", *rest]
+        args = [str(python), "-m", "pytest", *rest]
     else:
-        args = [str(PYTHON), str(ROOT / "benchmarks" / "bench.py"), *rest]
+        args = [str(python), str(ROOT / "benchmarks" / "bench.py"), *rest]
     if os.name == "nt":
         return subprocess.call(args)
     os.execv(args[0], args)

@@ -334,7 +334,9 @@ def test_malformed_chunk_makes_the_sdk_raise_a_json_error(emulator, client_call)
 @pytest.mark.parametrize("client_call, raised", [
     (chat_stream, openai.APIConnectionError),
     (responses_helper, openai.APIConnectionError),
-    (messages_helper, httpx2.RemoteProtocolError),  # the anthropic SDK does not wrap errors raised mid-stream
+    # anthropic 2.17 wraps a read failed mid-stream in APIConnectionError, as openai does; older
+    # releases let the transport's RemoteProtocolError escape. Either way the stream fails loudly.
+    (messages_helper, (anthropic.APIConnectionError, httpx2.RemoteProtocolError)),
 ], ids=["chat", "responses", "messages"])
 def test_disconnect_mid_stream_surfaces_as_a_truncated_body(emulator, client_call, raised):
     fault_fixture(emulator, "disconnect_after")
@@ -342,7 +344,7 @@ def test_disconnect_mid_stream_surfaces_as_a_truncated_body(emulator, client_cal
         result = client_call(emulator)
         list(result) if isinstance(result, openai.Stream) else None
     cause = caught.value if isinstance(caught.value, httpx2.RemoteProtocolError) else caught.value.__cause__
-    assert "incomplete chunked read" in str(cause)
+    assert isinstance(cause, httpx2.RemoteProtocolError) and "incomplete chunked read" in str(cause)
     still_answers(emulator)
 
 

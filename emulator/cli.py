@@ -59,22 +59,27 @@ def add_serve_options(p: argparse.ArgumentParser) -> None:
                    help=f"reject malformed cf-aig-* header values instead of clamping or ignoring them {env('strict_headers')}")
     p.add_argument("--journal-max-entries", "--journal-size", dest="journal_max_entries", type=int, default=None, metavar="N",
                    help=f"requests /__emulator__/journal keeps, oldest dropped first; default 10000 {env('journal_max_entries')}")
+    p.add_argument("--state-dir", dest="state_dir", type=Path, default=None, metavar="DIR",
+                   help="keep gateways, their settings, logs and the clock in DIR/state.sqlite3 so a restart "
+                        f"loses nothing; default off (in memory) {env('state_dir')}")
     p.add_argument("--log-level", default=None, choices=["critical", "error", "warning", "info", "debug"],
                    help=f"server log level; default warning {env('log_level')}")
 
 
-def banner(host: str, port: int, account_id: str, token: str) -> str:
+def banner(host: str, port: int, account_id: str, token: str, state_file: Path | None = None) -> str:
     base = f"http://{host}:{port}"
     account = f"{base}/client/v4/accounts/{account_id}"
-    return "\n".join([
+    lines = [
         f"ai-gateway-emulator {__version__} listening on {base}",
         f"  OpenAI base URL:      {account}/ai/v1",
         f"  Anthropic base URL:   {account}/ai",
         f"  Cloudflare base URL:  {base}/client/v4",
         f"  account id: {account_id}",
         f"  api token:  {token}",
-        "",
-    ])
+    ]
+    if state_file is not None:
+        lines.append(f"  state kept in: {state_file}")
+    return "\n".join([*lines, ""])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -127,7 +132,8 @@ def serve(settings, state) -> int:
         print(f"ai-gateway-emulator: cannot listen on {settings.host}:{settings.port}: {exc.strerror}", file=sys.stderr)
         return 2
     port = sock.getsockname()[1]
-    print(banner(settings.host, port, settings.example_account_id, settings.example_api_token), flush=True)
+    state_file = state.saved.path if state.saved is not None else None
+    print(banner(settings.host, port, settings.example_account_id, settings.example_api_token, state_file), flush=True)
     config = uvicorn.Config(app, log_level=settings.log_level, **UVICORN_OPTIONS)
     server = uvicorn.Server(config)
     server.run(sockets=[sock])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from typing import Callable
 
 # 2026-01-01T00:00:00Z: the virtual clock's epoch, so timestamps are the same on every run.
 VIRTUAL_EPOCH = 1_767_225_600.0
@@ -21,9 +22,11 @@ def check_advance(now: float, seconds: float) -> None:
 
 
 class Clock:
-    """Seconds since the Unix epoch; `sleep` lets simulated time pass."""
+    """Seconds since the Unix epoch; `sleep` lets simulated time pass. `moved`, when set, is
+    called after a control call moved the clock (advance, reset): a saved state listens there."""
 
     mode: str
+    moved: Callable[[], None] | None = None
 
     def now(self) -> float:
         raise NotImplementedError
@@ -36,6 +39,17 @@ class Clock:
 
     def reset(self) -> None:
         raise NotImplementedError
+
+    def position(self) -> float:
+        """What a restart needs to carry on where this clock stands (see `resume`)."""
+        raise NotImplementedError
+
+    def resume(self, position: float) -> None:
+        raise NotImplementedError
+
+    def _moved(self) -> None:
+        if self.moved is not None:
+            self.moved()
 
 
 class VirtualClock(Clock):
@@ -57,9 +71,18 @@ class VirtualClock(Clock):
     def advance(self, seconds: float) -> None:
         check_advance(self._now, seconds)
         self._now += seconds
+        self._moved()
 
     def reset(self) -> None:
         self._now = self._start
+        self._moved()
+
+    def position(self) -> float:
+        """The virtual time itself."""
+        return self._now
+
+    def resume(self, position: float) -> None:
+        self._now = min(max(position, self._start), LATEST)
 
 
 class RealClock(Clock):
@@ -80,9 +103,18 @@ class RealClock(Clock):
     def advance(self, seconds: float) -> None:
         check_advance(self.now(), seconds)
         self._offset += seconds
+        self._moved()
 
     def reset(self) -> None:
         self._offset = 0.0
+        self._moved()
+
+    def position(self) -> float:
+        """How far the clock was advanced ahead of the wall clock."""
+        return self._offset
+
+    def resume(self, position: float) -> None:
+        self._offset = max(position, 0.0)
 
 
 def make_clock(mode: str) -> Clock:

@@ -175,15 +175,16 @@ class GatewaysApi:
         except GatewayError as err:
             return error_response(err)
 
-    def _log(self, request: Request) -> dict[str, Any]:
-        entry = self.state.logs.get(self._scope(request), request.path_params["log_id"])
+    def _log(self, request: Request, scope: str | None = None) -> dict[str, Any]:
+        entry = self.state.logs.get(scope or self._scope(request), request.path_params["log_id"])
         if entry is None:
             raise GatewayError(404, GATEWAY_NOT_FOUND, "Log not found")
         return entry
 
     async def log(self, request: Request) -> JSONResponse:
         try:
-            entry = self._log(request)
+            scope = self._scope(request)
+            entry = self._log(request, scope)
             if request.method == "PATCH":
                 body = await self._body(request)
                 if not isinstance(body, dict):
@@ -191,6 +192,7 @@ class GatewaysApi:
                 for key in ("feedback", "score", "metadata"):
                     if key in body:
                         entry[key] = json.dumps(body[key]) if key == "metadata" and isinstance(body[key], dict) else body[key]
+                self.state.logs.updated(scope, entry)
                 return JSONResponse(cloudflare_v4.success({}))
             return JSONResponse(cloudflare_v4.success({k: v for k, v in entry.items() if k not in ("request_body", "response_body")}))
         except GatewayError as err:

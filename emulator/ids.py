@@ -28,7 +28,7 @@ _BASE58 = _Alphabet("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 class IdSource:
     """Every id the emulator hands out. Seeded, so a run's ids repeat on every machine."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int | str) -> None:
         self._seed = seed
         self.reset()
 

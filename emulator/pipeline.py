@@ -129,6 +129,12 @@ class Exchange:
     def log_entry(self) -> dict[str, Any]:
         return gateway_log_entry(self)
 
+    def when_whole(self, written: Callable[[], None]) -> None:
+        if isinstance(self.response_body, EventStreamResponse):
+            self.response_body.finished = written
+        else:
+            written()
+
     @property
     def provider(self) -> str:
         model = self.model or ""

@@ -45,6 +45,8 @@ class Settings:
     log_level: str = "warning"
     # Most requests /__emulator__/journal keeps; the oldest are dropped first.
     journal_max_entries: int = DEFAULT_JOURNAL_SIZE
+    # Where gateways, logs and the clock are kept across restarts (SQLite); None: in memory only.
+    state_dir: Path | None = None
 
     @property
     def example_account_id(self) -> str:
@@ -83,6 +85,7 @@ ENV_VARS: dict[str, Any] = {
     "log_max_entries": int,
     "log_level": str,
     "journal_max_entries": int,
+    "state_dir": Path,
 }
 
 
@@ -114,6 +117,8 @@ def _from_config(data: dict[str, Any]) -> dict[str, Any]:
             values[key] = data[key]
     if "fixtures" in data:
         values["fixture_dirs"] = tuple(Path(p) for p in data["fixtures"])
+    if "state_dir" in data:
+        values["state_dir"] = Path(data["state_dir"])
     return values
 
 
@@ -138,6 +143,8 @@ def build_settings(flags: dict[str, Any], environ: dict[str, str] | None = None)
     values.update(given)
     if "fixture_dirs" in values:
         values["fixture_dirs"] = tuple(Path(p) for p in values["fixture_dirs"])
+    if values.get("state_dir") is not None:
+        values["state_dir"] = Path(values["state_dir"])
     settings = Settings(**values)
     if settings.workers_ai_gateway not in ("strict", "lenient"):
         raise ConfigError(f"workers_ai_gateway must be 'strict' or 'lenient', not {settings.workers_ai_gateway!r}")

@@ -24,14 +24,18 @@ class EmulatorState:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.clock: Clock = make_clock(settings.clock)
-        self.ids = IdSource(settings.seed)
         self.catalog = Catalog()
         self.fixtures = FixtureSet()
-        self.gateways = GatewayRegistry(settings.gateways, self.clock)
         self.journal = Journal(settings.journal_max_entries)
         self.cache = ResponseCache(self.clock, settings.cache_max_entries)
         self.rate_limits = RateLimiter(self.clock)
-        self.logs = LogStore(settings.log_max_entries)
+        self.saved = None  # the state file (emulator.persistence.StateStore) with --state-dir
+        if settings.state_dir is None:
+            self.ids = IdSource(settings.seed)
+            self.gateways = GatewayRegistry(settings.gateways, self.clock)
+            self.logs = LogStore(settings.log_max_entries)
+        else:
+            self._restore(settings.state_dir)
         self.loaded_files: list[Path] = []
         # The built-in model catalog always loads; --no-builtin-fixtures drops only the built-in answers.
         # The package's own files are checked against the fixture schema by the test suite
@@ -41,6 +45,22 @@ class EmulatorState:
         for directory in settings.fixture_dirs:
             for path in fixture_files(Path(directory)):
                 self.load_file(path)
+
+    def _restore(self, state_dir: Path) -> None:
+        """Gateways, logs and the clock as the last run left them in `state_dir`, saved as they change."""
+        from emulator.persistence import SavedGatewayRegistry, SavedLogStore, StateFileError, StateStore
+
+        try:
+            store = self.saved = StateStore(state_dir, self.clock)
+        except StateFileError as exc:
+            raise ConfigError(str(exc)) from exc
+        store.restore_clock()
+        self.clock.moved = store.save_clock
+        # Each run draws other ids than the last (log ids must not repeat what the file holds),
+        # and the same ones on every machine for the same seed and run.
+        self.ids = IdSource(self.settings.seed if store.runs == 1 else f"{self.settings.seed}/run{store.runs}")
+        self.gateways = SavedGatewayRegistry(self.settings.gateways, self.clock, store)
+        self.logs = SavedLogStore(self.settings.log_max_entries, store)
 
     def load_file(self, path: Path, answers: bool = True, check: bool = True) -> None:
         data = parse_fixture_file(path, check)

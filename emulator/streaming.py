@@ -103,6 +103,8 @@ class EventStreamResponse(StreamingResponse):
     the gateway's log entry, which is written out when it is read."""
 
     media_type = "text/event-stream"
+    # Called once the stream ended (finished, cut or abandoned by the client): a saved log listens.
+    finished: Callable[[], None] | None = None
 
     def __init__(self, frames: AsyncIterator[Any], headers: dict[str, str]) -> None:
         self._written: list[str] = []
@@ -123,6 +125,8 @@ class EventStreamResponse(StreamingResponse):
             raise ClientDisconnect() from None
         finally:
             client_gone.cancel()
+            if self.finished is not None:
+                self.finished()
         if self.background is not None:
             await self.background()
 

@@ -7,6 +7,7 @@ nothing a test patches (time, environment, logging) can reach it.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
@@ -51,7 +52,9 @@ def start_emulator(args: list[str]) -> EmulatorProcess:
     home = Path(pytest_plugin.__file__).resolve().parent.parent
     command = [sys.executable, "-m", "emulator", "serve", "--host", "127.0.0.1", "--port", "0", *args]
     errors = tempfile.TemporaryFile(mode="w+")
-    process = subprocess.Popen(command, cwd=home, stdout=subprocess.PIPE, stderr=errors, text=True)
+    # A test session starts from nothing: a state directory set for local development is not read.
+    environment = {k: v for k, v in os.environ.items() if k != "AI_GATEWAY_EMULATOR_STATE_DIR"}
+    process = subprocess.Popen(command, cwd=home, stdout=subprocess.PIPE, stderr=errors, text=True, env=environment)
     deadline = time.monotonic() + START_TIMEOUT
     try:
         banner = _read_banner(process)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from typing import Any, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol
 
 DEFAULT_LOGS_PER_GATEWAY = 10_000
 MAX_PER_PAGE = 50
@@ -22,6 +22,9 @@ class Logged(Protocol):
     """What the logs keep of a request until the logs API reads it: its record."""
 
     def log_entry(self) -> dict[str, Any]: ...
+
+    def when_whole(self, written: Callable[[], None]) -> None:
+        """Call `written` once the entry can be written out whole (a stream: once it ended)."""
 
 
 class _Entry:
@@ -47,18 +50,34 @@ class LogStore:
         self._gateways: dict[str, deque[_Entry]] = {}
         self._by_id: dict[str, dict[str, _Entry]] = {}
 
-    def add(self, scope: str, log_id: str, request: Logged) -> None:
-        """Log `log_id`; the request's record writes the entry out when it is first read."""
+    def add(self, scope: str, log_id: str, request: Logged) -> str | None:
+        """Log `log_id`; the request's record writes the entry out when it is first read.
+        Returns the id of the oldest entry if the bound dropped it."""
         entries = self._gateways.get(scope)
         if entries is None:
             entries = self._gateways[scope] = deque()
             self._by_id[scope] = {}
         by_id = self._by_id[scope]
+        dropped = None
         if len(entries) >= self._max:
-            by_id.pop(entries.popleft().id, None)
+            dropped = entries.popleft().id
+            by_id.pop(dropped, None)
         entry = _Entry(log_id, request)
         entries.append(entry)
         by_id[log_id] = entry
+        return dropped
+
+    def restore(self, scope: str, entries: Iterable[dict[str, Any]]) -> None:
+        """Entries saved by an earlier run, oldest first (the bound still applies)."""
+        kept = deque((_Entry(e["id"], None, e) for e in entries), maxlen=self._max)
+        self._gateways[scope] = deque(kept)
+        self._by_id[scope] = {e.id: e for e in kept}
+
+    def updated(self, scope: str, entry: dict[str, Any]) -> None:
+        """The logs API changed `entry` in place (feedback, score, metadata)."""
+
+    def scopes(self) -> list[str]:
+        return list(self._gateways)
 
     def get(self, scope: str, log_id: str) -> dict[str, Any] | None:
         entry = self._by_id.get(scope, {}).get(log_id)

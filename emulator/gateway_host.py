@@ -242,22 +242,26 @@ class GatewayHost:
     # --- the universal endpoint ------------------------------------------------------------
     async def universal(self, request: Request) -> Response:
         """Each step in turn, with its own retries; the first success answers (`cf-aig-step`).
-        When every step fails, the last step's error answers, with the last index."""
+        When every step fails, the last step's error answers, with the last index. The steps share
+        one request id (cf-aig-request-id, and cf-aig-event-id unless the client sends its own):
+        the log id of the first step that reached the gateway. Each step has its own log id."""
         try:
             admit_gateway(self.state, request)
             steps = parse_steps(await read_body(request))
         except GatewayError as err:
             return self.pipeline.reject(request, "universal", err, HOST)
         response: Response | None = None
+        request_id: str | None = None
         for index, step in enumerate(steps):
-            response = await self.provider_route(self._step_request(request, index, step))
+            response = await self.provider_route(self._step_request(request, index, request_id, step))
             response.headers["cf-aig-step"] = str(index)
+            request_id = request_id or response.headers.get("cf-aig-request-id")
             if response.status_code < 400:
                 break
         assert response is not None
         return response
 
-    def _step_request(self, request: Request, index: int, step: dict[str, Any]) -> Request:
+    def _step_request(self, request: Request, index: int, request_id: str | None, step: dict[str, Any]) -> Request:
         """The step as the request its provider path would get. Headers: the step's config over
         the step's headers over the request's own."""
         body = json.dumps(step["query"]).encode()
@@ -275,7 +279,7 @@ class GatewayHost:
             "query_string": b"",
             "headers": [(k.encode("latin-1"), v.encode("utf-8")) for k, v in headers.items()],
             "path_params": {**request.path_params, "rest": rest},
-            STEP_SCOPE_KEY: index,
+            STEP_SCOPE_KEY: (index, request_id),
         }
         sent = False
 

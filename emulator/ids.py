@@ -5,10 +5,11 @@ from __future__ import annotations
 import random
 import string
 
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-# A ULID's 26 characters, two at a time: 10 bits each, the first pair padded to 130 bits.
-_CROCKFORD_PAIRS = tuple(a + b for a in _CROCKFORD for b in _CROCKFORD)
-_ULID_PAIR_SHIFTS = tuple(range(120, -1, -10))
+# A UUIDv7's 74 random bits (12 of rand_a, 62 of rand_b), counted up within a millisecond.
+_V7_RANDOM_BITS = 74
+_V7_RANDOM_MAX = (1 << _V7_RANDOM_BITS) - 1
+_V7_VERSION_AND_VARIANT = (0x7 << 76) | (0b10 << 62)
+_48_BITS = (1 << 48) - 1  # the millisecond time; also the last 12 hex digits, all a count changes without a carry
 
 
 class _Alphabet:
@@ -34,9 +35,9 @@ class IdSource:
 
     def reset(self) -> None:
         self._rng = random.Random(self._seed)
-        self._ulid_ms = -1
-        self._ulid_random = 0
-        self._ulid = ""
+        self._log_id_ms = -1
+        self._log_id_random = 0
+        self._log_id = ""
 
     def _pick(self, alphabet: _Alphabet, n: int) -> str:
         """`n` characters of `alphabet`, uniform: random bytes, those beyond the largest multiple
@@ -50,22 +51,30 @@ class IdSource:
         """`n` (even) hex digits: what format(getrandbits(4 * n), f"0{n}x") writes."""
         return self._rng.getrandbits(4 * n).to_bytes(n // 2, "big").hex()
 
-    def ulid(self, now: float) -> str:
-        """26 Crockford base32 characters: 48-bit millisecond time, 80 random bits. Monotonic, as
-        the ULID spec allows: within one millisecond the random part counts up, so log ids sort
-        in the order the requests came (the virtual clock often stands still between them)."""
-        ms = int(now * 1000) & ((1 << 48) - 1)
-        if ms == self._ulid_ms and self._ulid_random < (1 << 80) - 1:
-            self._ulid_random += 1
-            low = self._ulid_random & 1023
-            if low:  # counting up changed only the last two characters (no carry out of them)
-                self._ulid = self._ulid[:-2] + _CROCKFORD_PAIRS[low]
-                return self._ulid
+    def log_id(self, now: float) -> str:
+        """A lowercase UUIDv7 (RFC 9562), the gateway's log and request ids: 48-bit Unix
+        milliseconds, version 7, variant 10 and 74 random bits. Monotonic (the RFC's "monotonic
+        random" method): within one millisecond the random bits count up, so log ids sort in
+        the order the requests came (the virtual clock often stands still between them). A clock
+        that went back keeps the last millisecond; random bits that ran out take the next one."""
+        ms = int(now * 1000) & _48_BITS
+        if ms <= self._log_id_ms:
+            if self._log_id_random < _V7_RANDOM_MAX:
+                self._log_id_random += 1
+                low = self._log_id_random & _48_BITS
+                if low:  # counting up changed only the last 12 hex digits (no carry out of them)
+                    self._log_id = self._log_id[:24] + format(low, "012x")
+                    return self._log_id
+                ms = self._log_id_ms
+            else:
+                ms = self._log_id_ms + 1
+                self._log_id_ms, self._log_id_random = ms, self._rng.getrandbits(_V7_RANDOM_BITS)
         else:
-            self._ulid_ms, self._ulid_random = ms, self._rng.getrandbits(80)
-        value = (ms << 80) | self._ulid_random
-        self._ulid = "".join([_CROCKFORD_PAIRS[(value >> shift) & 1023] for shift in _ULID_PAIR_SHIFTS])
-        return self._ulid
+            self._log_id_ms, self._log_id_random = ms, self._rng.getrandbits(_V7_RANDOM_BITS)
+        r = self._log_id_random
+        h = format((ms << 80) | _V7_VERSION_AND_VARIANT | ((r >> 62) << 64) | (r & ((1 << 62) - 1)), "032x")
+        self._log_id = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        return self._log_id
 
     def uuid(self) -> str:
         h = self._hex(32)

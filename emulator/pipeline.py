@@ -100,6 +100,7 @@ class Exchange:
     started_at: float = 0.0
     requested_gateway: str | None = None  # cf-aig-gateway-id on the REST host, the URL's on the gateway host
     step: int = 0  # the universal endpoint's step index (cf-aig-step)
+    request_id: str | None = None  # a universal step's: its request's id, once an earlier step has one
     # Set when the answer leaves: what the log entry says of it, read when the logs API asks.
     finished_at: float = 0.0
     response_type: str | None = None
@@ -141,8 +142,9 @@ class Exchange:
         return "workers-ai" if model.startswith("@cf/") else model.split("/", 1)[0]
 
 
-# The request scope key a universal-endpoint step carries its index in.
+# The request scope key a universal-endpoint step carries (its index, its request's id or None) in.
 STEP_SCOPE_KEY = "emulator.aig_step"
+_SINGLE_STEP = (0, None)
 
 
 class Door:
@@ -178,9 +180,10 @@ class Pipeline:
         # Read from the ASGI scope (no Headers object); latin-1 is how Starlette decodes them, and
         # names are lower-cased even though ASGI servers already send them so.
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.scope["headers"]}
+        step, request_id = request.scope.get(STEP_SCOPE_KEY, _SINGLE_STEP)
         return Exchange(
             endpoint, request.method, request.scope["path"], headers, started_at=self.state.clock.now(),
-            requested_gateway=headers.get(GATEWAY_HEADER), step=request.scope.get(STEP_SCOPE_KEY, 0),
+            requested_gateway=headers.get(GATEWAY_HEADER), step=step, request_id=request_id,
         )
 
     async def _read_json(self, request: Request, ex: Exchange) -> Any:
@@ -201,12 +204,9 @@ class Pipeline:
         ex.gateway = gateway.id
         ex.account_id = account_id
         ex.gateway_settings = gateway.settings
-        now = self.state.clock.now()
-        ex.trace = GatewayTrace(
-            log_id=self.state.ids.ulid(now),
-            event_id=ex.headers.get("cf-aig-event-id") or self.state.ids.uuid(),
-            step=ex.step,
-        )
+        log_id = self.state.ids.log_id(self.state.clock.now())
+        request_id = ex.request_id or log_id  # one id for all three, unless a universal step or the client says otherwise
+        ex.trace = GatewayTrace(log_id, request_id, ex.headers.get("cf-aig-event-id") or request_id, ex.step)
         ex.options = parse_gateway_headers(ex.headers, self.state.settings.strict_headers)
         rule = RateLimit.of(gateway.settings)
         if rule is not None and not self.state.rate_limits.admit(gateway_scope(ex), rule):

@@ -7,7 +7,8 @@ from typing import Any
 
 import jsonschema
 
-ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+# The gateway's log and request ids since 2026-10-08: lowercase UUIDv7.
+UUID7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 # A non-trivial output / tool schema: nested objects, arrays, enums, bounded integers, required.
 ORDER_SCHEMA: dict[str, Any] = {
@@ -54,11 +55,10 @@ def assert_valid(instance: Any, schema: dict[str, Any]) -> None:
 
 
 def assert_gateway_headers(headers: Any, event_id: str | None = None) -> None:
-    assert ULID.match(headers["cf-aig-log-id"]), headers["cf-aig-log-id"]
-    assert headers["cf-aig-request-id"]
-    assert headers["cf-aig-event-id"]
-    if event_id is not None:
-        assert headers["cf-aig-event-id"] == event_id
+    """A request answered in one step: one UUIDv7 in log, request and event id (the client's event id echoed)."""
+    assert UUID7.match(headers["cf-aig-log-id"]), headers["cf-aig-log-id"]
+    assert headers["cf-aig-request-id"] == headers["cf-aig-log-id"]
+    assert headers["cf-aig-event-id"] == (headers["cf-aig-log-id"] if event_id is None else event_id)
     assert headers["cf-aig-step"] == "0"
 
 

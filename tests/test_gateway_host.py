@@ -10,6 +10,7 @@ import httpx
 import openai
 import pytest
 
+from tests.checks import UUID7, assert_gateway_headers
 from tests.gateway_helpers import add_fixture, reset
 
 GATEWAY_AUTH = {"cf-aig-authorization": "Bearer emulator-token"}
@@ -54,7 +55,7 @@ def test_openai_sdk_chat_and_responses_on_the_provider_native_path(gateway):
     answer = raw.parse()
     assert answer.choices[0].message.content == HELLO_ANSWER
     assert answer.model == "gpt-4.1"
-    assert raw.headers["cf-aig-step"] == "0" and len(raw.headers["cf-aig-log-id"]) == 26
+    assert_gateway_headers(raw.headers)
     response = client.responses.create(model="gpt-4.1", input="Hello!")
     assert response.output_text == HELLO_ANSWER
     assert [(log["provider"], log["model"]) for log in logs(gateway)] == [("openai", "openai/gpt-4.1")] * 2
@@ -209,10 +210,25 @@ def test_universal_endpoint_falls_back_to_the_next_step(gateway):
     assert [a["status"] for a in step_0["attempts"]] == [503, 503]  # step 0 used its own retries
 
 
+def test_universal_steps_share_the_request_id_and_each_has_its_own_log_id(gateway):
+    add_fixture(gateway, {"match": {"content": "fall back"}, "respond": {"error": {"status": 503, "message": "down"}}})
+    steps = [chat_step("openai", "chat/completions", "gpt-4.1", "fall back"), chat_step("anthropic", "v1/messages", "claude-sonnet-4.5", "Hello!")]
+    response = httpx.post(gateway_url(gateway), json=steps, headers=GATEWAY_AUTH)
+    assert response.status_code == 200 and response.headers["cf-aig-step"] == "1"
+    answered, failed = logs(gateway)  # newest first
+    assert response.headers["cf-aig-log-id"] == answered["id"] != failed["id"]
+    assert response.headers["cf-aig-request-id"] == response.headers["cf-aig-event-id"] == failed["id"]  # the first step's id
+    assert answered["event_id"] == failed["event_id"] == failed["id"]
+    assert all(UUID7.match(log["id"]) for log in (answered, failed)) and failed["id"] < answered["id"]
+    with_event = httpx.post(gateway_url(gateway), json=steps, headers={**GATEWAY_AUTH, "cf-aig-event-id": "my-event"})
+    assert with_event.headers["cf-aig-event-id"] == "my-event"
+    assert with_event.headers["cf-aig-request-id"] == logs(gateway)[1]["id"] != with_event.headers["cf-aig-log-id"]
+
+
 def test_universal_endpoint_accepts_a_single_step_object(gateway):
     response = httpx.post(gateway_url(gateway), json=chat_step("openai", "v1/chat/completions", "gpt-4.1", "Hello!"), headers=GATEWAY_AUTH)
     assert response.status_code == 200
-    assert response.headers["cf-aig-step"] == "0"
+    assert_gateway_headers(response.headers)  # answered in one step: one id
     assert response.json()["choices"][0]["message"]["content"] == HELLO_ANSWER
 
 
@@ -259,7 +275,7 @@ def test_rate_limited_gateway_answers_2003_as_an_aigatewayerror(gateway):
     assert post(gateway, "/openai/chat/completions", body, gateway_id="limited").status_code == 200
     limited = post(gateway, "/openai/chat/completions", body, gateway_id="limited")
     assert_gateway_error(limited, 429, 2003, "Rate limited")
-    assert len(limited.headers["cf-aig-log-id"]) == 26
+    assert_gateway_headers(limited.headers)
 
 
 def test_anthropic_count_tokens_through_the_gateway_counts_what_messages_bills(gateway):
@@ -267,7 +283,7 @@ def test_anthropic_count_tokens_through_the_gateway_counts_what_messages_bills(g
     ask = {"model": "claude-sonnet-4.5", "messages": [{"role": "user", "content": "How many tokens is this?"}]}
     raw = client.messages.with_raw_response.count_tokens(**ask)
     assert raw.parse().input_tokens == client.messages.create(max_tokens=50, **ask).usage.input_tokens > 0
-    assert len(raw.headers["cf-aig-log-id"]) == 26
+    assert_gateway_headers(raw.headers)
     with pytest.raises(anthropic.BadRequestError) as raised:
         client.messages.count_tokens(**ask, extra_body={"max_tokens": 5})
     assert "max_tokens" in raised.value.body["error"]["message"]

@@ -3,6 +3,7 @@ import json
 import cloudflare
 import httpx
 
+from tests.checks import UUID7
 from tests.gateway_helpers import add_fixture, chat, reset
 
 
@@ -139,3 +140,19 @@ def test_a_streamed_answers_log_keeps_its_whole_transcript(emulator):
     assert entry.response_size == len(sent.encode("utf-8"))
     logged = httpx.get(f"{emulator.account_url}/ai-gateway/gateways/default/logs/{log_id}/response", headers=emulator.auth()).json()["result"]
     assert logged == sent
+
+
+def test_log_ids_are_uuid7s_that_sort_in_request_order_and_the_logs_api_takes_both_id_formats(emulator):
+    reset(emulator)
+    sent = [chat(emulator, f"order {n}").headers["cf-aig-log-id"] for n in range(5)]  # all in one virtual millisecond
+    assert all(UUID7.match(log_id) for log_id in sent) and sent == sorted(sent)
+    client = cf(emulator)
+    listed = client.ai_gateway.logs.list(gateway_id="default", account_id=emulator.account_id, order_by="created_at")
+    assert [log.id for log in listed.result] == sent[::-1]  # newest first
+    assert client.ai_gateway.logs.get(sent[2], account_id=emulator.account_id, gateway_id="default").id == sent[2]
+    for unknown in ("01JADMCQQQBWH3NXZ5GCRN98DP", "019a7b3e-5f2c-7c41-9d3e-2b8f6a1c4e07"):  # an older ULID, another UUIDv7
+        response = httpx.get(f"{emulator.account_url}/ai-gateway/gateways/default/logs/{unknown}", headers=emulator.auth())
+        assert response.status_code == 404 and response.json()["errors"][0]["code"] == 7002, response.text
+    only = httpx.get(f"{emulator.account_url}/ai-gateway/gateways/default/logs", headers=emulator.auth(),
+                     params={"filters": json.dumps([{"key": "id", "operator": "eq", "value": [sent[1], "01JADMCQQQBWH3NXZ5GCRN98DP"]}])})
+    assert [log["id"] for log in only.json()["result"]] == [sent[1]]

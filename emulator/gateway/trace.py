@@ -1,4 +1,9 @@
-"""The cf-aig-* response headers of a request that went through a gateway."""
+"""The cf-aig-* response headers of a request that went through a gateway.
+
+Since 2026-10-08 the gateway's ids are lowercase UUIDv7s (emulator.ids.IdSource.log_id). A request
+answered in one step sends one id in cf-aig-log-id, cf-aig-request-id and cf-aig-event-id (a
+client's own cf-aig-event-id is echoed instead). A universal request's steps share its request id
+(the first log id it was given) and event id; each step has its own log id."""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ _NAMES_WITH_CACHE_STATUS = frozenset((*_ALWAYS, _CACHE_STATUS))
 @dataclass(slots=True)
 class GatewayTrace:
     log_id: str
+    request_id: str
     event_id: str
     step: int = 0
     cache_status: str | None = None
@@ -23,7 +29,7 @@ class GatewayTrace:
         log_id = self.log_id.encode("latin-1")
         headers = [
             (_LOG_ID, log_id),
-            (_REQUEST_ID, log_id),
+            (_REQUEST_ID, log_id if self.request_id is self.log_id else self.request_id.encode("latin-1")),
             (_EVENT_ID, self.event_id.encode("latin-1")),
             (_STEP, str(self.step).encode("latin-1")),
         ]

@@ -29,6 +29,7 @@ from emulator.fixtures import NO_REPORT, Fixture, MatchContext, MatchReport
 from emulator.gateway.attempts import Attempt, RetryPolicy, run_attempts, timeout_error
 from emulator.gateway.auth import authenticate, check_account
 from emulator.gateway.cache import NO_CACHE, CachedResponse, decide, default_key
+from emulator.gateway.credentials import PROVIDER_REJECTED_CREDENTIALS, credentials_rejected, uses_stored_keys
 from emulator.gateway.gateways import GATEWAY_HEADER, Gateway, iso
 from emulator.gateway.headers import NO_OPTIONS, GatewayOptions, lenient_metadata, parse_gateway_headers
 from emulator.gateway.logs import metadata_text
@@ -496,7 +497,7 @@ class Pipeline:
         if model.task != TEXT_GENERATION:
             find_task = lambda: self._match(ex, RUN, model.name, _task_text(model_input))  # noqa: E731
             produce_task = lambda fixture: answer_task(model, model_input, fixture, self.state.settings.seed)  # noqa: E731
-            render_task = lambda answer, _fixture: self._render_task(answer, extra_headers)  # noqa: E731
+            render_task = lambda answer, _fixture: self._render_task(ex, model, answer, extra_headers)  # noqa: E731
             return self._finish(ex, await self._through_gateway(ex, find_task, False, produce_task, render_task))
         if model.is_workers_ai:
             req = workers_ai.parse_text_generation(model, model_input)
@@ -509,7 +510,7 @@ class Pipeline:
 
         def render(answer: Answer, fixture: Fixture | None) -> Response:
             if isinstance(answer, UpstreamFailure):
-                return self._upstream_failure(answer, None, "", extra_headers)
+                return self._run_failure(ex, model, answer, extra_headers)
             assert isinstance(answer, Completion)
             ctx = RenderContext(self.state.ids, self.state.clock.now(), model.name)
             if req.stream:  # not enveloped: Workers AI frames, or the provider's own stream
@@ -535,9 +536,18 @@ class Pipeline:
         dialect.validate(body)  # InvalidRequest: see model_input_error
         return body
 
-    def _render_task(self, answer: Answer, headers: dict[str, str]) -> Response:
+    def _run_failure(self, ex: Exchange, model: Model, failure: UpstreamFailure, headers: dict[str, str]) -> Response:
+        """A provider error on ai/run. A third-party provider that rejects the credentials is the
+        gateway's own error there (emulator.gateway.credentials); any other passes through."""
+        if failure.status == PROVIDER_REJECTED_CREDENTIALS and not model.is_workers_ai:
+            err = credentials_rejected(uses_stored_keys(ex.headers, ex.gateway_settings))
+            ex.error = str(err)
+            return JSONResponse(cloudflare_v4.gateway_error(err), err.status, headers=headers)
+        return self._upstream_failure(failure, None, "", headers)
+
+    def _render_task(self, ex: Exchange, model: Model, answer: Answer, headers: dict[str, str]) -> Response:
         if isinstance(answer, UpstreamFailure):
-            return self._upstream_failure(answer, None, "", headers)
+            return self._run_failure(ex, model, answer, headers)
         assert isinstance(answer, TaskOutput)
         if isinstance(answer.value, (bytes, bytearray)):
             return Response(bytes(answer.value), media_type=answer.content_type, headers=headers)

@@ -200,3 +200,38 @@ def test_cloudflare_sdk_lists_tasks_and_authors_from_the_catalog(cloudflare_clie
     assert generation == models[0]["task"]  # the same task object the model search shows
     authors = list(cloudflare_client.ai.authors.list(account_id=emulator.account_id))
     assert {"meta", "baai", "openai"} <= {a["name"] for a in authors} and len({a["name"] for a in authors}) == len(authors)
+
+
+# --- a provider that rejects the credentials (changelog 2026-10-06: ai/run only) --------------
+def test_a_provider_rejecting_the_credentials_is_401_2009_with_stored_keys_and_503_with_cloudflares(http, emulator):
+    rejected = {"status": 401, "body": {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error", "code": "invalid_api_key"}}}
+    http.post(emulator.base_url + "/__emulator__/fixtures", json={"match": {"content": "bad key"}, "respond": {"error": rejected}}).raise_for_status()
+    ask = {"model": "openai/gpt-4.1", "input": {"messages": [{"role": "user", "content": "bad key"}]}}
+    gateway = {"id": "byok", "byok_only": True, "cache_invalidate_on_update": False, "cache_ttl": 0, "collect_logs": True,
+               "rate_limiting_interval": 0, "rate_limiting_limit": 0}
+    http.post("/ai-gateway/gateways", json=gateway).raise_for_status()
+    for headers in ({"cf-aig-byok-alias": "prod"}, {"cf-aig-no-wholesale": "true"}, {"cf-aig-gateway-id": "byok"}):
+        byok = http.post("/ai/run", json=ask, headers={**headers, "cf-aig-max-attempts": "3"})
+        assert byok.status_code == 401, byok.text
+        assert byok.json() == {"result": None, "success": False, "errors": [{"code": 2009, "message": "Unauthorized"}], "messages": []}
+        assert_gateway_headers(byok.headers)
+    unified = http.post("/ai/run", json=ask)  # no stored key: Cloudflare's own (Unified Billing)
+    assert unified.status_code == 503 and unified.json()["errors"][0]["code"] == 2005, unified.text
+    journal = http.get(emulator.base_url + "/__emulator__/journal").json()["entries"]
+    assert [(e["status"], [a["status"] for a in e["attempts"]]) for e in journal] == [(401, [401])] * 3 + [(503, [401])]  # never retried
+
+
+def test_other_routes_pass_the_providers_own_credentials_error_through(http, emulator):
+    import httpx
+
+    body = {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error", "code": "invalid_api_key"}}
+    http.post(emulator.base_url + "/__emulator__/fixtures", json={"match": {"content": "bad key"}, "respond": {"error": {"status": 401, "body": body}}}).raise_for_status()
+    chat = {"model": "openai/gpt-4.1", "messages": [{"role": "user", "content": "bad key"}]}
+    rest = http.post("/ai/v1/chat/completions", json=chat, headers={"cf-aig-byok-alias": "prod"})
+    assert (rest.status_code, rest.json()) == (401, body)
+    gateway = httpx.post(f"{emulator.base_url}/v1/{emulator.account_id}/default/openai/chat/completions", json={**chat, "model": "gpt-4.1"},
+                         headers={"cf-aig-authorization": f"Bearer {emulator.api_token}", "authorization": "Bearer sk-wrong"})
+    assert (gateway.status_code, gateway.json()) == (401, body)
+    workers = http.post(emulator.base_url + "/__emulator__/fixtures", json={"match": {"model": LLAMA}, "respond": {"error": {"status": 401, "message": "no"}}})
+    workers.raise_for_status()
+    assert http.post("/ai/run", json={"model": LLAMA, "input": {"prompt": "hi"}}, headers=GATEWAY).json()["errors"][0]["code"] == 5000

@@ -7,6 +7,9 @@
                                            dependency (SDKs included), in .venv-latest
     python3 dev.py bench [bench options]   run the benchmark
 
+`test` also installs Debian's chromium and chromium-driver (apt-get, once) where they are missing
+and it runs as root with apt-get, for the dashboard's browser test (DEV_NO_BROWSER_INSTALL=1: not).
+
 Each command first makes `.venv` and installs the project with its test extra into it, at
 the versions constraints.txt pins (the ones the suite last passed with), once (again only
 when pyproject.toml or constraints.txt changes). `--latest` ignores constraints.txt and
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -57,6 +61,26 @@ def ensure_venv(latest: bool = False) -> Path:
     return python
 
 
+CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+
+
+def ensure_browser() -> None:
+    """The dashboard's browser test needs Chromium and its driver from the system's packages.
+    Where they are missing and this runs as root with apt-get (Debian, Ubuntu, CI), install them
+    (once); elsewhere the test is skipped and says why. DEV_NO_BROWSER_INSTALL=1 opts out."""
+    if any(Path(p).exists() for p in CHROMIUM) or os.environ.get("DEV_NO_BROWSER_INSTALL"):
+        return
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("apt-get") is None:
+        return
+    print("dev.py: installing chromium and chromium-driver (apt-get) for the dashboard's browser test", file=sys.stderr)
+    quiet = ["-qq"] if os.environ.get("CI") else []
+    apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if subprocess.run(["apt-get", *quiet, "update"], env=apt_env).returncode == 0:
+        subprocess.run(["apt-get", *quiet, "install", "-y", "--no-install-recommends", "chromium", "chromium-driver"], env=apt_env)
+    if not any(Path(p).exists() for p in CHROMIUM):
+        print("dev.py: chromium could not be installed: the browser test will be skipped", file=sys.stderr)
+
+
 def main() -> int:
     if len(sys.argv) < 2 or sys.argv[1] not in ("serve", "test", "bench"):
         print(__doc__)
@@ -65,6 +89,8 @@ def main() -> int:
     latest = command == "test" and "--latest" in rest
     rest = [arg for arg in rest if arg != "--latest"] if latest else rest
     python = ensure_venv(latest)
+    if command == "test":
+        ensure_browser()
     os.chdir(ROOT)
     if command == "serve":
         args = [str(python), "-m", "emulator", "serve", *rest]

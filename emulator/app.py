@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from emulator.control import ControlApi
+from emulator.dashboard import Dashboard
 from emulator.dialects import cloudflare_v4
 from emulator.dialects.anthropic_messages import DIALECT as ANTHROPIC
 from emulator.dialects.openai_chat import DIALECT as OPENAI_CHAT
@@ -63,6 +64,7 @@ def build_app(settings: Settings, state: EmulatorState | None = None) -> DirectR
         # The gateway host (gateway.ai.cloudflare.com): /v1/{account_id}/{gateway_id}[/...]
         *GatewayHost(state, pipeline).routes(),
         *ControlApi(state).routes(),
+        *Dashboard(state).routes(),
     ]
 
     async def not_found(request: Request, exc: Exception) -> JSONResponse:

@@ -74,6 +74,7 @@ def banner(host: str, port: int, account_id: str, token: str, state_file: Path |
         f"  OpenAI base URL:      {account}/ai/v1",
         f"  Anthropic base URL:   {account}/ai",
         f"  Cloudflare base URL:  {base}/client/v4",
+        f"  Dashboard:            {base}/__emulator__/ui/",
         f"  account id: {account_id}",
         f"  api token:  {token}",
     ]

@@ -160,18 +160,12 @@ class GatewaysApi:
     async def logs(self, request: Request) -> JSONResponse:
         try:
             scope = self._scope(request)
-            entries = [e for e in self.state.logs.entries(scope) if log_matches(e, request)]
             if request.method == "DELETE":
-                removed = {e["id"] for e in entries}
+                removed = {e["id"] for e in self.state.logs.entries(scope) if log_matches(e, request)}
                 self.state.logs.delete(scope, [e for e in self.state.logs.entries(scope) if e["id"] not in removed])
                 return JSONResponse(cloudflare_v4.success(None))
-            order_by = request.query_params.get("order_by", "created_at")
-            direction = request.query_params.get("order_by_direction") or request.query_params.get("direction") or "desc"
-            entries.sort(key=lambda e: (e.get(order_by) is None, e.get(order_by) or 0, e["id"]), reverse=direction == "desc")
-            page, per_page = paging(request, default_per_page=20, max_per_page=MAX_PER_PAGE)
-            chunk = entries[(page - 1) * per_page: page * per_page]
-            info = cloudflare_v4.page_info(len(chunk), page, per_page, len(entries))
-            return JSONResponse(cloudflare_v4.success([list_view(e) for e in chunk], info))
+            rows, info = log_page(self.state.logs.entries(scope), request)
+            return JSONResponse(cloudflare_v4.success(rows, info))
         except GatewayError as err:
             return error_response(err)
 
@@ -212,6 +206,17 @@ class GatewaysApi:
             return JSONResponse(cloudflare_v4.success(entry[key]))
         except GatewayError as err:
             return error_response(err)
+
+
+def log_page(entries: list[dict[str, Any]], request: Request) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The logs API's list: `entries` filtered, ordered and paged as the request's query says."""
+    entries = [e for e in entries if log_matches(e, request)]
+    order_by = request.query_params.get("order_by", "created_at")
+    direction = request.query_params.get("order_by_direction") or request.query_params.get("direction") or "desc"
+    entries.sort(key=lambda e: (e.get(order_by) is None, e.get(order_by) or 0, e["id"]), reverse=direction == "desc")
+    page, per_page = paging(request, default_per_page=20, max_per_page=MAX_PER_PAGE)
+    chunk = entries[(page - 1) * per_page: page * per_page]
+    return [list_view(e) for e in chunk], cloudflare_v4.page_info(len(chunk), page, per_page, len(entries))
 
 
 def error_response(err: GatewayError) -> JSONResponse:

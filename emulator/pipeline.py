@@ -131,6 +131,10 @@ class Exchange:
     def log_entry(self) -> dict[str, Any]:
         return gateway_log_entry(self)
 
+    @property
+    def log_id(self) -> str | None:
+        return self.trace.log_id if self.trace is not None else None
+
     def when_whole(self, written: Callable[[], None]) -> None:
         if isinstance(self.response_body, EventStreamResponse):
             self.response_body.finished = written

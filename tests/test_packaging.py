@@ -1,4 +1,4 @@
-"""The wheel carries fixtures and schemas, and the installed layout runs without the checkout."""
+"""The wheel carries fixtures, schemas and the dashboard's files, and the installed layout runs without the checkout."""
 
 from __future__ import annotations
 
@@ -36,6 +36,8 @@ def test_wheel_contains_fixtures_schemas_and_the_console_script(wheel):
         if checkout_file.is_file():
             relative = checkout_file.relative_to(ROOT).as_posix()
             assert data + relative in names, f"{relative} missing from the wheel"
+    for page_file in (ROOT / "emulator" / "ui").iterdir():  # the dashboard: no build step, shipped as is
+        assert f"emulator/ui/{page_file.name}" in names, f"the dashboard's {page_file.name} is missing from the wheel"
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "ai-gateway-emulator = emulator.cli:main" in text

@@ -85,6 +85,10 @@ class GatewayRegistry:
         gateway.modified_at = iso(self._clock.now())
         return gateway
 
+    def ids(self) -> dict[str, list[str]]:
+        """Every account's gateway ids, as far as requests and the API have made them."""
+        return {account_id: sorted(gateways) for account_id, gateways in self._accounts.items()}
+
     def find(self, account_id: str, gateway_id: str) -> Gateway | None:
         return self.account(account_id).get(gateway_id)
 

@@ -79,6 +79,10 @@ class LogStore:
     def scopes(self) -> list[str]:
         return list(self._gateways)
 
+    def sizes(self) -> dict[str, tuple[int, str | None]]:
+        """Per gateway, how many entries and the newest's id: changes with every add and delete."""
+        return {scope: (len(entries), entries[-1].id if entries else None) for scope, entries in self._gateways.items()}
+
     def get(self, scope: str, log_id: str) -> dict[str, Any] | None:
         entry = self._by_id.get(scope, {}).get(log_id)
         return None if entry is None else entry.value()

@@ -8,7 +8,8 @@ and the dialect renders that back in its own format.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from functools import cached_property
+from typing import Any, Callable, NamedTuple
 
 
 # The small immutable values are named tuples: a frozen dataclass takes about twice as long
@@ -34,6 +35,31 @@ class ToolChoice(NamedTuple):
 AUTO = ToolChoice()  # what a request that does not choose gets
 
 
+class ToolResult(NamedTuple):
+    """A tool's result the client sends back: the tool whose call it answers (resolved from the
+    call's id in an earlier assistant turn; "" when that turn is not in the request), its text."""
+
+    tool: str
+    content: str
+    call_id: str
+
+
+class Conversation(NamedTuple):
+    """Where a request stands in its conversation, as fixtures match it.
+
+    `turn`: the assistant turns already in the request (0 on the first request of a
+    conversation; an assistant's text and tool calls of one answer are one turn).
+    `last_role`: the neutral role of the last message: system, user, assistant, or tool (a tool
+    result, whatever the wire format calls the message that carries it)."""
+
+    turn: int
+    last_role: str
+    tool_results: tuple[ToolResult, ...]
+
+
+NO_CONVERSATION = Conversation(0, "user", ())
+
+
 @dataclass
 class ChatRequest:
     endpoint: str  # "chat_completions" | "responses" | "messages" | "run"
@@ -48,6 +74,21 @@ class ChatRequest:
     include_usage: bool = False
     reasoning: bool = False  # the client asked to see the model's reasoning (Anthropic `thinking`)
     body: dict[str, Any] = field(default_factory=dict, repr=False)  # as sent, for dialects that echo it
+    # How the dialect reads the conversation out of `body`: only when a fixture asks (see `conversation`).
+    read_conversation: Callable[[dict[str, Any]], Conversation] | None = field(default=None, repr=False)
+
+    @cached_property
+    def conversation(self) -> Conversation:
+        """The turn, last role and tool results, read from the body by the dialect's reader the
+        first time a fixture matches on them: requests no such fixture looks at never pay for it."""
+        if self.read_conversation is None:
+            return Conversation(sum(1 for m in self.messages if m.role == "assistant"), self.messages[-1].role if self.messages else "user", ())
+        return self.read_conversation(self.body)
+
+    @property
+    def system_text(self) -> str:
+        """The system prompt: every system (or developer) message's text, one per line."""
+        return "\n".join(m.text for m in self.messages if m.role == "system")
 
     @property
     def last_user_text(self) -> str:

@@ -1,23 +1,35 @@
 """Fixture files: load and validate them, and match a request to the most specific fixture.
 
-Matching rule (documented in the README):
+Matching rule (documented in the README, "Which fixture wins"):
 - a fixture matches when every criterion in its `match` holds (no `match`: it matches everything);
 - among matching fixtures the most specific wins: more criteria first, then the more exact
   kinds (exact 3, regex 2, contains/pattern 1; an endpoint list or model pattern counts 1);
 - ties go to the first loaded: fixtures added at runtime come before files, files load in
   path order (built-in fixtures first, then each --fixtures directory), fixtures within a
   file in their order.
+
+A fixture whose `respond` is a list answers its items in order on successive matches, then
+keeps answering the last; `FixtureSet.reset` starts every sequence again.
+
+Many fixtures (recorded traffic) are matched through an index by endpoint, model and exact last
+user message, so that a request is compared only with the fixtures that could answer it.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, NamedTuple
+from typing import TYPE_CHECKING, Any, Iterable, NamedTuple
 
+from emulator.completion import NO_CONVERSATION, Conversation
+from emulator.fixture_criteria import Criterion, compile_criteria, json_path_errors
+from emulator.gateway.headers import lenient_metadata
 from emulator.schema_check import ConfigError, load_schema_validator, read_data_file
+from emulator.text_matcher import TextMatcher, text_matcher
+
+if TYPE_CHECKING:
+    from emulator.completion import ChatRequest
 
 FIXTURE_SUFFIXES = (".json", ".yaml", ".yml")
 
@@ -29,70 +41,22 @@ class MatchContext(NamedTuple):
     model: str
     content: str  # the last user message's text
     headers: dict[str, str]  # lower-case names
-    metadata: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class TextMatcher:
-    kind: str  # "equals" | "contains" | "regex" | "pattern"
-    value: str
-    _regex: re.Pattern[str] | None = None
-    # "contains" with an ASCII value: the value lower-cased. In ASCII text the case-blind
-    # whole-word search is a search of this in the text lower-cased (see _has_whole_word); the
-    # regex searches any other text.
-    _ascii_lower: str | None = None
+    request: ChatRequest | None = None  # the neutral chat request (None: embeddings, other tasks)
+    body: Any = None  # the request body as sent, parsed
 
     @property
-    def precision(self) -> int:
-        return {"equals": 3, "regex": 2, "contains": 1, "pattern": 1}[self.kind]
+    def metadata(self) -> dict[str, Any]:
+        """The cf-aig-metadata header's entries: read only by fixtures with a metadata criterion."""
+        return lenient_metadata(self.headers)
 
-    def matches(self, text: str) -> bool:
-        if self.kind == "equals":
-            return text == self.value
-        if self.kind == "pattern":
-            return fnmatch.fnmatchcase(text, self.value)
-        assert self._regex is not None
-        if self._ascii_lower is not None and text.isascii():
-            lowered = text.lower()
-            return self._ascii_lower in lowered and _has_whole_word(lowered, self._ascii_lower)
-        return self._regex.search(text) is not None
-
-    def describe(self) -> str:
-        return f"{self.kind} {self.value!r}"
-
-
-# What \w matches in ASCII text.
-_ASCII_WORD_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
-
-
-def _has_whole_word(text: str, value: str) -> bool:
-    """The whole-word search of `value` in `text`, both ASCII and lower-cased: an occurrence with
-    no word character just before or after it (what (?<!\\w)value(?!\\w) finds), at a third of
-    the regex's cost. The case-blind search can fold only non-ASCII characters besides ASCII
-    case (the Kelvin sign to k, the long s to s), and ASCII text has none."""
-    at = text.find(value)
-    while at >= 0:
-        end = at + len(value)
-        if (at == 0 or text[at - 1] not in _ASCII_WORD_CHARACTERS) and (end == len(text) or text[end] not in _ASCII_WORD_CHARACTERS):
-            return True
-        at = text.find(value, at + 1)
-    return False
-
-
-def text_matcher(spec: Any) -> TextMatcher:
-    if isinstance(spec, str):
-        return TextMatcher("equals", spec)
-    (kind, value), = spec.items()
-    if kind == "regex":
-        return TextMatcher(kind, value, re.compile(value))
-    if kind == "contains":
-        whole_word = r"(?<!\w)" + re.escape(value) + r"(?!\w)"
-        return TextMatcher(kind, value, re.compile(whole_word, re.IGNORECASE), value.lower() if value.isascii() else None)
-    return TextMatcher(kind, value)
+    @property
+    def conversation(self) -> Conversation:
+        return self.request.conversation if self.request is not None else NO_CONVERSATION
 
 
 # A failed criterion, as (criterion, subject): endpoint | model | content | header | metadata, and
-# the request's endpoint, model, last user text, header name or metadata key. A plain tuple of
+# the request's endpoint, model, last user text, header name or metadata key; or a conversation
+# criterion's (emulator.fixture_criteria) name and what the request had. A plain tuple of
 # strings: the garbage collector stops tracking it, so the journal's many reports cost it nothing.
 # What the fixture expected is the fixture's own; `miss_text` words both when a report is read.
 Miss = tuple[str, str]
@@ -108,8 +72,12 @@ class Fixture:
     content: TextMatcher | None = None
     headers: dict[str, TextMatcher] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
+    criteria: tuple[Criterion, ...] = ()  # the conversation criteria, checked last
+    item: int | None = None  # the position of this answer in its fixture's sequence
     # (criteria, precision): the larger wins among matching fixtures; worked out once.
     specificity: tuple[int, int] = field(init=False, repr=False, compare=False)
+    # A sequence's answers (`respond` a list), each a Fixture of its own item; () otherwise.
+    items: tuple[Fixture, ...] = field(init=False, repr=False, compare=False)
 
     @property
     def respond(self) -> dict[str, Any]:
@@ -117,6 +85,14 @@ class Fixture:
 
     def __post_init__(self) -> None:
         self.specificity = self._specificity()
+        respond = self.spec.get("respond")
+        self.items = ()
+        if isinstance(respond, list):
+            self.items = tuple(
+                Fixture(self.name, self.source, {**self.spec, "respond": answer}, self.endpoints, self.model, self.content,
+                        self.headers, self.metadata, self.criteria, index)
+                for index, answer in enumerate(respond)
+            )
 
     def _specificity(self) -> tuple[int, int]:
         criteria = 0
@@ -130,6 +106,9 @@ class Fixture:
                 precision += matcher.precision
         criteria += len(self.metadata)
         precision += 3 * len(self.metadata)
+        for criterion in self.criteria:
+            criteria += criterion.criteria
+            precision += criterion.precision
         return criteria, precision
 
     def mismatch(self, ctx: MatchContext) -> Miss | None:
@@ -144,9 +123,15 @@ class Fixture:
             value = ctx.headers.get(name)
             if value is None or not matcher.matches(value):
                 return ("header", name)
-        for key, expected in self.metadata.items():
-            if ctx.metadata.get(key) != expected:
-                return ("metadata", key)
+        if self.metadata:
+            metadata = ctx.metadata
+            for key, expected in self.metadata.items():
+                if metadata.get(key) != expected:
+                    return ("metadata", key)
+        for criterion in self.criteria:
+            miss = criterion.check(ctx)
+            if miss is not None:
+                return miss
         return None
 
 
@@ -162,7 +147,9 @@ def miss_text(fixture: Fixture, miss: Miss) -> str:
         return f"last user message does not match {fixture.content.describe()}"
     if criterion == "header":
         return f"header {subject!r} does not match {fixture.headers[subject].describe()}"
-    return f"metadata {subject!r} is not {fixture.metadata[subject]!r}"
+    if criterion == "metadata":
+        return f"metadata {subject!r} is not {fixture.metadata[subject]!r}"
+    return next(c for c in fixture.criteria if c.name == criterion).explain(subject)
 
 
 def compile_fixture(spec: dict[str, Any], source: str) -> Fixture:
@@ -180,6 +167,7 @@ def compile_fixture(spec: dict[str, Any], source: str) -> Fixture:
         content=text_matcher(match["content"]) if "content" in match else None,
         headers={k.lower(): text_matcher(v) for k, v in match.get("headers", {}).items()},
         metadata=dict(match.get("metadata", {})),
+        criteria=compile_criteria(match),
     )
 
 
@@ -194,17 +182,40 @@ def parse_fixture_file(path: Path, check: bool = True) -> dict[str, Any]:
     return data
 
 
+def _text_matchers(match: dict[str, Any]) -> Iterable[tuple[str, Any]]:
+    """(where, spec) of every text matcher in a `match`, for the checks the schema cannot make."""
+    for where in ("model", "content", "system"):
+        if where in match:
+            yield where, match[where]
+    for name, spec in (match.get("headers") or {}).items():
+        yield f"headers.{name}", spec
+    tool_result = match.get("tool_result")
+    if isinstance(tool_result, dict):
+        for where in ("tool", "content"):
+            if where in tool_result:
+                yield f"tool_result.{where}", tool_result[where]
+    for path, expected in (match.get("json_path") or {}).items():
+        yield f"json_path[{path!r}]", expected
+
+
 def check_fixture_document(data: Any, source: str) -> None:
     load_schema_validator("fixture.schema.json").check(data, source=source)
     for index, spec in enumerate(data.get("fixtures", []) if isinstance(data, dict) else []):
-        for where in ("model", "content"):
-            matcher = spec.get("match", {}).get(where)
+        match = spec.get("match", {})
+        for where, matcher in _text_matchers(match):
             if isinstance(matcher, dict) and "regex" in matcher:
                 try:
                     re.compile(matcher["regex"])
                 except re.error as exc:
                     raise ConfigError(f"{source}: $.fixtures[{index}].match.{where}.regex: invalid regular expression: {exc}") from exc
-        check_stream_spec(spec.get("respond", {}), f"{source}: $.fixtures[{index}].respond")
+        for path, problem in json_path_errors(match):
+            raise ConfigError(f"{source}: $.fixtures[{index}].match.json_path[{path!r}]: {problem}")
+        respond = spec.get("respond", {})
+        if isinstance(respond, list):
+            for item, answer in enumerate(respond):
+                check_stream_spec(answer, f"{source}: $.fixtures[{index}].respond[{item}]")
+        else:
+            check_stream_spec(respond, f"{source}: $.fixtures[{index}].respond")
 
 
 def check_stream_spec(respond: dict[str, Any], where: str) -> None:
@@ -231,17 +242,36 @@ def fixture_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.rglob("*") if p.suffix in FIXTURE_SUFFIXES and p.is_file())
 
 
+# From this many fixtures on, a request is compared only with the fixtures its endpoint, model
+# and last user message leave (see FixtureIndex); below it, with every fixture, and the journal
+# explains each one. The bound is far above what hand-written fixtures number.
+INDEX_FROM = 64
+
+
 class FixtureSet:
-    """Fixtures from files (fixed at start) and from the control API (reset between tests)."""
+    """Fixtures from files (fixed at start) and from the control API (reset between tests), and
+    where each sequence stands (reset with them)."""
 
     def __init__(self) -> None:
         self._files: list[Fixture] = []
         self._runtime: list[Fixture] = []
         self._runtime_counter = 0
-        self._in_order: tuple[Fixture, ...] = ()  # runtime ones, then files: what `match` walks
+        self._ordered: tuple[Fixture, ...] | None = ()  # runtime ones, then files; None: to be worked out
+        self._index: FixtureIndex | None = None
+        self._played: dict[str, int] = {}  # a sequence fixture's source -> the answers it has given
 
     def _changed(self) -> None:
-        self._in_order = (*self._runtime, *self._files)
+        self._ordered = None
+        self._index = None
+
+    @property
+    def _in_order(self) -> tuple[Fixture, ...]:
+        return self._ordered if self._ordered is not None else self._put_in_order()
+
+    def _put_in_order(self) -> tuple[Fixture, ...]:
+        ordered = self._ordered = (*self._runtime, *self._files)
+        self._index = FixtureIndex(ordered) if len(ordered) >= INDEX_FROM else None
+        return ordered
 
     def add_file_fixtures(self, specs: Iterable[dict[str, Any]], source: str) -> None:
         for index, spec in enumerate(specs):
@@ -264,6 +294,7 @@ class FixtureSet:
     def reset(self) -> None:
         self._runtime = []
         self._runtime_counter = 0
+        self._played.clear()
         self._changed()
 
     def __iter__(self):
@@ -274,34 +305,119 @@ class FixtureSet:
 
     def match(self, ctx: MatchContext) -> tuple[Fixture | None, MatchReport]:
         """The most specific fixture that matches (first loaded on ties, runtime ones first), and
-        why each fixture did or did not match, for the journal and failing-test reports."""
+        why each fixture did or did not match, for the journal and failing-test reports. A
+        sequence answers with its next item."""
+        fixtures = self._ordered
+        if fixtures is None:
+            fixtures = self._put_in_order()
+        if self._index is not None:
+            best, report = self._index.match(ctx)
+        else:
+            best = None
+            best_score: tuple[int, int] = (-1, -1)
+            misses = tuple([fixture.mismatch(ctx) for fixture in fixtures])
+            for fixture, miss in zip(fixtures, misses):
+                if miss is None and fixture.specificity > best_score:
+                    best, best_score = fixture, fixture.specificity
+            report = MatchReport(fixtures, misses)
+        if best is not None and best.items:
+            played = self._played.get(best.source, 0)
+            self._played[best.source] = played + 1
+            best = best.items[min(played, len(best.items) - 1)]
+        return best, report
+
+
+class _Candidates(NamedTuple):
+    """The fixtures one (endpoint, model) leaves: those whose last-user-message criterion is not
+    exact, and those whose is, by that message. Each list in load order."""
+
+    general: tuple[Fixture, ...]
+    by_content: dict[str, tuple[Fixture, ...]]
+
+
+class FixtureIndex:
+    """Fixtures by the endpoint and model they accept and the exact last user message they ask
+    for, so that matching costs what the fixtures that could answer cost, not what all do.
+    The candidates of each (endpoint, model) are worked out on its first request and kept
+    (a bounded number of them)."""
+
+    MAX_KEYS = 1024
+
+    def __init__(self, fixtures: tuple[Fixture, ...]) -> None:
+        self.fixtures = fixtures
+        self.position = {id(f): at for at, f in enumerate(fixtures)}
+        # fixtures by (endpoint or None: any, exact model or None: any or a pattern)
+        self._buckets: dict[tuple[str | None, str | None], list[Fixture]] = {}
+        for fixture in fixtures:
+            model = fixture.model.value if fixture.model is not None and fixture.model.kind == "equals" else None
+            for endpoint in fixture.endpoints if fixture.endpoints is not None else (None,):
+                self._buckets.setdefault((endpoint, model), []).append(fixture)
+        self._candidates: dict[tuple[str, str], _Candidates] = {}
+
+    def candidates(self, endpoint: str, model: str) -> _Candidates:
+        key = (endpoint, model)
+        found = self._candidates.get(key)
+        if found is None:
+            if len(self._candidates) >= self.MAX_KEYS:
+                self._candidates.clear()
+            found = self._candidates[key] = self._work_out(endpoint, model)
+        return found
+
+    def _work_out(self, endpoint: str, model: str) -> _Candidates:
+        chosen: dict[int, Fixture] = {}
+        for bucket in ((endpoint, model), (endpoint, None), (None, model), (None, None)):
+            for fixture in self._buckets.get(bucket, ()):
+                if fixture.model is None or fixture.model.matches(model):
+                    chosen[id(fixture)] = fixture
+        in_order = sorted(chosen.values(), key=lambda f: self.position[id(f)])
+        general = tuple(f for f in in_order if f.content is None or f.content.kind != "equals")
+        by_content: dict[str, list[Fixture]] = {}
+        for fixture in in_order:
+            if fixture.content is not None and fixture.content.kind == "equals":
+                by_content.setdefault(fixture.content.value, []).append(fixture)
+        return _Candidates(general, {text: tuple(group) for text, group in by_content.items()})
+
+    def match(self, ctx: MatchContext) -> tuple[Fixture | None, MatchReport]:
+        found = self.candidates(ctx.endpoint, ctx.model)
+        same_content = found.by_content.get(ctx.content)
+        fixtures = found.general + same_content if same_content else found.general
         best: Fixture | None = None
-        best_score: tuple[int, int] = (-1, -1)
-        fixtures = self._in_order
+        best_rank = (-1, -1, 0)
         misses = tuple([fixture.mismatch(ctx) for fixture in fixtures])
+        position = self.position
         for fixture, miss in zip(fixtures, misses):
-            if miss is None and fixture.specificity > best_score:
-                best, best_score = fixture, fixture.specificity
-        return best, MatchReport(fixtures, misses)
+            if miss is None:
+                rank = (*fixture.specificity, -position[id(fixture)])
+                if rank > best_rank:
+                    best, best_rank = fixture, rank
+        return best, MatchReport(fixtures, misses, len(self.fixtures) - len(fixtures))
 
 
 class MatchReport:
     """Each fixture's outcome for one request; worded only when the journal is read. It shares
     the fixture set's tuple (fixtures are not changed once compiled, only added and removed), and
     its misses are tuples of strings: one tracked object per request, which matters when the
-    journal and the logs keep ten thousand of them."""
+    journal and the logs keep ten thousand of them. With many fixtures only those the index left
+    are reported, and how many others there were."""
 
-    __slots__ = ("_fixtures", "_misses")
+    __slots__ = ("_fixtures", "_misses", "_not_compared")
 
-    def __init__(self, fixtures: tuple[Fixture, ...], misses: tuple[Miss | None, ...]) -> None:
+    def __init__(self, fixtures: tuple[Fixture, ...], misses: tuple[Miss | None, ...], not_compared: int = 0) -> None:
         self._fixtures = fixtures
         self._misses = misses
+        self._not_compared = not_compared
 
-    def view(self) -> list[dict[str, str]]:
-        return [
+    def view(self) -> list[dict[str, Any]]:
+        outcomes: list[dict[str, Any]] = [
             {"fixture": f.name, "source": f.source, "result": miss_text(f, miss) if miss else "matched"}
             for f, miss in zip(self._fixtures, self._misses)
         ]
+        if self._not_compared:
+            outcomes.append({
+                "fixture": None, "source": None,
+                "result": f"{self._not_compared} other fixtures not compared: their endpoint, model or exact last user message is not this request's",
+            })
+        return outcomes
 
 
 NO_REPORT = MatchReport((), ())

@@ -31,7 +31,7 @@ from emulator.gateway.auth import authenticate, check_account
 from emulator.gateway.cache import NO_CACHE, CachedResponse, decide, default_key
 from emulator.gateway.credentials import PROVIDER_REJECTED_CREDENTIALS, credentials_rejected, uses_stored_keys
 from emulator.gateway.gateways import GATEWAY_HEADER, Gateway, iso
-from emulator.gateway.headers import NO_OPTIONS, GatewayOptions, lenient_metadata, parse_gateway_headers
+from emulator.gateway.headers import NO_OPTIONS, GatewayOptions, parse_gateway_headers
 from emulator.gateway.logs import metadata_text
 from emulator.gateway.ratelimit import RateLimit, rate_limited
 from emulator.gateway.trace import GatewayTrace
@@ -86,6 +86,7 @@ class Exchange:
     model: str | None = None
     gateway: str | None = None
     fixture: str | None = None
+    fixture_item: int | None = None  # which answer of a sequence fixture (0 first)
     match_report: MatchReport = NO_REPORT
     status: int = 0
     error: str | None = None
@@ -119,6 +120,7 @@ class Exchange:
             "model": self.model,
             "gateway": self.gateway,
             "fixture": self.fixture,
+            "fixture_item": self.fixture_item,
             "fixture_report": self.match_report.view(),
             "status": self.status,
             "error": self.error,
@@ -280,10 +282,12 @@ class Pipeline:
         response.media_type = hit.media_type
         return response
 
-    def _match(self, ex: Exchange, endpoint: str, model: str, content: str) -> Fixture | None:
-        ctx = MatchContext(endpoint, model, content, ex.headers, lenient_metadata(ex.headers))
+    def _match(self, ex: Exchange, endpoint: str, model: str, content: str, request: ChatRequest | None = None) -> Fixture | None:
+        ctx = MatchContext(endpoint, model, content, ex.headers, request, ex.body)
         fixture, ex.match_report = self.state.fixtures.match(ctx)
-        ex.fixture = fixture.name if fixture else None
+        if fixture is not None:
+            ex.fixture = fixture.name
+            ex.fixture_item = fixture.item
         return fixture
 
     def _finish(self, ex: Exchange, response: Response) -> Response:
@@ -348,7 +352,7 @@ class Pipeline:
             model = self._model(ex, door, dialect, req.model)
             req.reasoning = dialect.reasons(req, model.reasoning)
             self._gateway(account_id, ex, model, required_for_workers_ai=True)
-            find = lambda: self._match(ex, dialect.endpoint, model.name, req.last_user_text)  # noqa: E731
+            find = lambda: self._match(ex, dialect.endpoint, model.name, req.last_user_text, req)  # noqa: E731
 
             def render(answer: Answer, fixture: Fixture | None) -> Response:
                 if isinstance(answer, UpstreamFailure):
@@ -510,7 +514,7 @@ class Pipeline:
             dialect = NATIVE_DIALECTS[model.native_format]
             req = dialect.parse(model_input)
             req.reasoning = dialect.reasons(req, model.reasoning)
-        find = lambda: self._match(ex, RUN, model.name, req.last_user_text)  # noqa: E731
+        find = lambda: self._match(ex, RUN, model.name, req.last_user_text, req)  # noqa: E731
 
         def render(answer: Answer, fixture: Fixture | None) -> Response:
             if isinstance(answer, UpstreamFailure):

@@ -90,9 +90,10 @@ class AiGateway(AccountUrls):
         *,
         name: str | None = None,
         match: dict[str, Any] | None = None,
-        respond: dict[str, Any] | None = None,
+        respond: dict[str, Any] | list[dict[str, Any]] | None = None,
     ) -> AddedFixture:
-        """Add one fixture (schemas/fixture.schema.json) until reset; also a context manager."""
+        """Add one fixture (schemas/fixture.schema.json) until reset; also a context manager.
+        `respond` a list: a sequence, its answers in order on successive matches."""
         fixture = dict(spec or {})
         for key, value in (("name", name), ("match", match), ("respond", respond)):
             if value is not None:

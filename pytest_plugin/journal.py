@@ -48,6 +48,11 @@ class RecordedRequest:
         return self.entry.get("fixture")
 
     @property
+    def fixture_item(self) -> int | None:
+        """Which answer of a sequence fixture answered (0 first); None for any other fixture."""
+        return self.entry.get("fixture_item")
+
+    @property
     def status(self) -> int:
         return self.entry.get("status", 0)
 

@@ -50,3 +50,21 @@ def test_configuration_table_lists_exactly_the_flags_of_serve_help():
     usage = usage[:usage.index("\noptions:")]  # the usage line names each option by its main spelling
     offered = set(re.findall(r"\[(--[a-z-]+)", usage)) - {"--help"}
     assert documented == offered
+
+
+def test_fixture_examples_validate_and_cover_every_matcher():
+    import json
+
+    import yaml
+
+    from emulator.fixtures import check_fixture_document
+
+    blocks = re.findall(r"```yaml\n(.*?)```", section("Fixtures"), re.S)
+    used: set[str] = set()
+    for block in blocks:
+        document = yaml.safe_load(block)
+        check_fixture_document(document, "README")
+        for fixture in document["fixtures"]:
+            used |= set(fixture.get("match", {}))
+    schema = json.loads((ROOT / "schemas" / "fixture.schema.json").read_text())
+    assert used == set(schema["$defs"]["match"]["properties"])

@@ -8,7 +8,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from emulator.catalog import MESSAGES
-from emulator.completion import AUTO, ChatRequest, Completion, Message, ToolChoice, ToolSpec
+from emulator.completion import AUTO, ChatRequest, Completion, Conversation, Message, ToolChoice, ToolResult, ToolSpec
 from emulator.dialects import ChatDialect, RenderContext, text_of
 from emulator.errors import InvalidRequest
 from emulator.ids import IdSource
@@ -85,7 +85,9 @@ class AnthropicMessages(ChatDialect):
         if body.get("system"):
             messages.append(Message("system", text_of(body["system"])))
         for message in body["messages"]:
-            messages.append(Message(message["role"], text_of(message["content"])))
+            content = message["content"]
+            role = "tool" if message["role"] == "user" and _only_tool_results(content) else message["role"]
+            messages.append(Message(role, text_of(content)))
         tools = [
             ToolSpec(t["name"], t.get("description", ""), t.get("input_schema") or {"type": "object", "properties": {}})
             for t in body.get("tools", [])
@@ -105,6 +107,7 @@ class AnthropicMessages(ChatDialect):
             stream=bool(body.get("stream")),
             reasoning=thinking.get("type") in ("enabled", "adaptive"),
             body=body,
+            read_conversation=conversation,
         )
 
     def render(self, req: ChatRequest, completion: Completion, ctx: RenderContext) -> dict[str, Any]:
@@ -125,6 +128,38 @@ class AnthropicMessages(ChatDialect):
             "stop_sequence": None,
             "usage": usage(completion),
         }
+
+
+def _only_tool_results(content: Any) -> bool:
+    """A user message that only carries tool results: the neutral request's tool message, so
+    that the last user message stays what the user wrote."""
+    return isinstance(content, list) and bool(content) and all(isinstance(b, dict) and b.get("type") == "tool_result" for b in content)
+
+
+def conversation(body: dict[str, Any]) -> Conversation:
+    """Assistant messages are turns; their `tool_use` blocks name the tools that the
+    `tool_result` blocks of later user messages answer. A user message carrying a tool result
+    is, in neutral terms, a tool message."""
+    called: dict[str, str] = {}
+    results: list[ToolResult] = []
+    turn = 0
+    last_role = "system" if body.get("system") else "user"
+    for message in body.get("messages") or []:
+        role = message.get("role")
+        content = message.get("content")
+        blocks = [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
+        if role == "assistant":
+            turn += 1
+            for block in blocks:
+                if block.get("type") == "tool_use":
+                    called[str(block.get("id", ""))] = str(block.get("name", ""))
+        last_role = str(role)
+        for block in blocks:
+            if block.get("type") == "tool_result":
+                call_id = str(block.get("tool_use_id", ""))
+                results.append(ToolResult(called.get(call_id, ""), text_of(block.get("content")), call_id))
+                last_role = "tool"
+    return Conversation(turn, last_role, tuple(results))
 
 
 def tool_choice(value: Any) -> ToolChoice:

@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from emulator.catalog import CHAT
-from emulator.completion import AUTO, ChatRequest, Completion, Message, ToolChoice, ToolSpec
+from emulator.completion import AUTO, ChatRequest, Completion, Conversation, Message, ToolChoice, ToolResult, ToolSpec
 from emulator.dialects import RenderContext, text_of
 from emulator.dialects.openai_common import OpenAIDialect
 
@@ -52,6 +52,7 @@ class OpenAIChat(OpenAIDialect):
             stream=bool(body.get("stream")),
             include_usage=bool(stream_options.get("include_usage")),
             body=body,
+            read_conversation=conversation,
         )
 
     def render(self, req: ChatRequest, completion: Completion, ctx: RenderContext) -> dict[str, Any]:
@@ -68,6 +69,34 @@ class OpenAIChat(OpenAIDialect):
             "service_tier": "default",
             "system_fingerprint": None,
         }
+
+
+def conversation(body: dict[str, Any]) -> Conversation:
+    """The conversation of a chat body's `messages` (OpenAI's, and Workers AI's messages form):
+    assistant messages are turns, their `tool_calls` name the tools that `tool` messages answer."""
+    return conversation_of_messages(body.get("messages") or [])
+
+
+def conversation_of_messages(messages: list[Any]) -> Conversation:
+    called: dict[str, str] = {}
+    results: list[ToolResult] = []
+    turn = 0
+    last_role = "user"
+    for message in messages:
+        if not isinstance(message, dict):
+            continue
+        role = message.get("role")
+        if role == "assistant":
+            turn += 1
+            for call in message.get("tool_calls") or []:
+                if isinstance(call, dict):
+                    function = call.get("function") if isinstance(call.get("function"), dict) else call  # Workers AI: {name, arguments}
+                    called[str(call.get("id", ""))] = str(function.get("name", ""))
+        elif role == "tool":
+            call_id = str(message.get("tool_call_id", ""))
+            results.append(ToolResult(called.get(call_id) or str(message.get("name", "")), text_of(message.get("content")), call_id))
+        last_role = "system" if role == "developer" else str(role)
+    return Conversation(turn, last_role, tuple(results))
 
 
 def tool_choice(value: Any) -> ToolChoice:

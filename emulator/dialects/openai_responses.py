@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from emulator.catalog import RESPONSES
-from emulator.completion import AUTO, ChatRequest, Completion, Message, ToolChoice, ToolSpec
+from emulator.completion import AUTO, NO_CONVERSATION, ChatRequest, Completion, Conversation, Message, ToolChoice, ToolResult, ToolSpec
 from emulator.dialects import RenderContext, text_of
 from emulator.dialects.openai_common import OpenAIDialect
 
@@ -54,6 +54,7 @@ class OpenAIResponses(OpenAIDialect):
             max_tokens=body.get("max_output_tokens"),
             stream=bool(body.get("stream")),
             body=body,
+            read_conversation=conversation,
         )
 
     def render(self, req: ChatRequest, completion: Completion, ctx: RenderContext) -> dict[str, Any]:
@@ -75,6 +76,39 @@ def final_response(req: ChatRequest, completion: Completion, ctx: RenderContext,
         incomplete_details={"reason": "max_output_tokens"} if incomplete else None,
         completed_at=None if incomplete else int(ctx.now),
     )
+
+
+# Input items the model wrote: an answer's items (its text, reasoning, calls) follow each other.
+_ASSISTANT_ITEMS = frozenset({"function_call", "reasoning", "custom_tool_call", "web_search_call", "file_search_call", "computer_call"})
+
+
+def conversation(body: dict[str, Any]) -> Conversation:
+    """An answer is one turn however many items it has (text, reasoning, calls, one after the
+    other); `function_call` items name the tools that `function_call_output` items answer."""
+    items = body.get("input")
+    if not isinstance(items, list):
+        return NO_CONVERSATION  # a string is one user message
+    called: dict[str, str] = {}
+    results: list[ToolResult] = []
+    turn = 0
+    last_role = "system" if body.get("instructions") else "user"
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        kind = item.get("type", "message")
+        role = item.get("role") if kind == "message" else "assistant" if kind in _ASSISTANT_ITEMS else "tool" if kind.endswith("_output") else None
+        if role is None:
+            continue
+        if role == "assistant" and last_role != "assistant":
+            turn += 1
+        if kind == "function_call":
+            called[str(item.get("call_id", ""))] = str(item.get("name", ""))
+        elif kind == "function_call_output":
+            output = item.get("output")
+            call_id = str(item.get("call_id", ""))
+            results.append(ToolResult(called.get(call_id, ""), output if isinstance(output, str) else text_of(output), call_id))
+        last_role = "system" if role == "developer" else str(role)
+    return Conversation(turn, last_role, tuple(results))
 
 
 def tool_choice(value: Any) -> ToolChoice:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from emulator.catalog import RUN, Model
 from emulator.completion import AUTO, ChatRequest, Completion, Message, ToolSpec
 from emulator.dialects import text_of
+from emulator.dialects.openai_chat import conversation
 from emulator.errors import GatewayError
 from emulator.schema_check import SchemaValidator, load_schema_validator, type_name
 from emulator.violations import Violation, violation_of
@@ -90,7 +91,8 @@ def _uses_messages(model: Model, data: dict[str, Any]) -> bool:
 
 def parse_text_generation(model: Model, data: dict[str, Any]) -> ChatRequest:
     """`data` has passed `validate_input` for this model."""
-    if _uses_messages(model, data):
+    uses_messages = _uses_messages(model, data)
+    if uses_messages:
         messages = [Message("system" if m["role"] == "developer" else m["role"], text_of(m.get("content"))) for m in data["messages"]]
     else:
         messages = [Message("user", data["prompt"])]
@@ -114,6 +116,7 @@ def parse_text_generation(model: Model, data: dict[str, Any]) -> ChatRequest:
         max_tokens=data.get("max_tokens", DEFAULT_MAX_TOKENS),
         stream=bool(data.get("stream")),
         body=data,
+        read_conversation=conversation if uses_messages else None,
     )
 
 

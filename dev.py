@@ -5,6 +5,8 @@
     python3 dev.py test  [pytest options]  run the whole test suite
     python3 dev.py test --latest [...]     the same against the newest releases of every
                                            dependency (SDKs included), in .venv-latest
+    python3 dev.py test --lowest [...]     the same against the lower bounds pyproject.toml
+                                           states, in .venv-lowest
     python3 dev.py bench [bench options]   run the benchmark
 
 `test` also installs Debian's chromium and chromium-driver (apt-get, once) where they are missing
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -36,13 +39,28 @@ def python_of(venv_dir: Path) -> Path:
     return venv_dir / ("Scripts" if os.name == "nt" else "bin") / ("python.exe" if os.name == "nt" else "python")
 
 
-def ensure_venv(latest: bool = False) -> Path:
+# The three test environments: the pinned one (.venv, what CI runs), the newest releases, and
+# the lowest versions pyproject.toml admits (its lower bounds, tested).
+FLAVOURS = {"pinned": ".venv", "latest": ".venv-latest", "lowest": ".venv-lowest"}
+
+
+def lower_bounds(pyproject: str) -> list[str]:
+    """`name==X` for every `name>=X` requirement of pyproject.toml (markers kept)."""
+    pins = []
+    for match in re.finditer(r'"([A-Za-z0-9_.\[\]-]+)>=([0-9][^",;\s]*)([^"]*)"', pyproject):
+        name, version, rest = match.groups()
+        marker = rest[rest.index(";"):] if ";" in rest else ""
+        pins.append(f"{name}=={version}{marker}")
+    return pins
+
+
+def ensure_venv(flavour: str = "pinned") -> Path:
     """The virtual environment's python, made and installed first where needed."""
-    venv_dir = ROOT / (".venv-latest" if latest else ".venv")
+    venv_dir = ROOT / FLAVOURS[flavour]
     python = python_of(venv_dir)
     stamp = venv_dir / ".installed"
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + CONSTRAINTS.read_bytes()).hexdigest()
-    if not latest and stamp.exists() and stamp.read_text() == wanted and python.exists():
+    if flavour != "latest" and stamp.exists() and stamp.read_text() == wanted and python.exists():
         return python
     if not python.exists():
         print(f"dev.py: creating {venv_dir.name}", file=sys.stderr)
@@ -50,14 +68,19 @@ def ensure_venv(latest: bool = False) -> Path:
     quiet = ["-q"] if os.environ.get("CI") else []
     pip = [str(python), "-m", "pip", "install", *quiet]
     subprocess.run([*pip, "--upgrade", "pip"], check=True)
-    if latest:
+    if flavour == "latest":
         print(f"dev.py: installing the newest ai-gateway-emulator[test] dependencies into {venv_dir.name}", file=sys.stderr)
         subprocess.run([*pip, "--upgrade", "--upgrade-strategy", "eager", "-e", f"{ROOT}[test]"], check=True)
+    else:
+        constraints = CONSTRAINTS
+        if flavour == "lowest":
+            constraints = venv_dir / "lower-bounds.txt"
+            constraints.write_text("\n".join(lower_bounds((ROOT / "pyproject.toml").read_text())) + "\n")
+        print(f"dev.py: installing ai-gateway-emulator[test] into {venv_dir.name} (pinned by {constraints.name})", file=sys.stderr)
+        subprocess.run([*pip, "-c", str(constraints), "-e", f"{ROOT}[test]"], check=True)
+        stamp.write_text(wanted)
+    if flavour != "pinned":
         subprocess.run([str(python), "-m", "pip", "list", "--format", "freeze"], check=True)
-        return python
-    print(f"dev.py: installing ai-gateway-emulator[test] into {venv_dir.name} (pinned by constraints.txt)", file=sys.stderr)
-    subprocess.run([*pip, "-c", str(CONSTRAINTS), "-e", f"{ROOT}[test]"], check=True)
-    stamp.write_text(wanted)
     return python
 
 
@@ -86,9 +109,12 @@ def main() -> int:
         print(__doc__)
         return 2
     command, rest = sys.argv[1], sys.argv[2:]
-    latest = command == "test" and "--latest" in rest
-    rest = [arg for arg in rest if arg != "--latest"] if latest else rest
-    python = ensure_venv(latest)
+    flavour = "pinned"
+    if command == "test":
+        for name in ("latest", "lowest"):
+            if f"--{name}" in rest:
+                flavour, rest = name, [arg for arg in rest if arg != f"--{name}"]
+    python = ensure_venv(flavour)
     if command == "test":
         ensure_browser()
     os.chdir(ROOT)

@@ -331,11 +331,12 @@ def test_malformed_chunk_makes_the_sdk_raise_a_json_error(emulator, client_call)
     still_answers(emulator)
 
 
+# Newer SDKs (openai 3.x from some release on, anthropic 2.17) wrap a read that fails mid-stream in
+# APIConnectionError; the lowest supported ones let the transport's RemoteProtocolError escape.
+# Either way the stream fails loudly, with the truncated body as the cause.
 @pytest.mark.parametrize("client_call, raised", [
-    (chat_stream, openai.APIConnectionError),
-    (responses_helper, openai.APIConnectionError),
-    # anthropic 2.17 wraps a read failed mid-stream in APIConnectionError, as openai does; older
-    # releases let the transport's RemoteProtocolError escape. Either way the stream fails loudly.
+    (chat_stream, (openai.APIConnectionError, httpx2.RemoteProtocolError)),
+    (responses_helper, (openai.APIConnectionError, httpx2.RemoteProtocolError)),
     (messages_helper, (anthropic.APIConnectionError, httpx2.RemoteProtocolError)),
 ], ids=["chat", "responses", "messages"])
 def test_disconnect_mid_stream_surfaces_as_a_truncated_body(emulator, client_call, raised):

@@ -198,6 +198,9 @@ function table(cls, head, rows) {
     el("tbody", {}, rows.map((cells) => el("tr", {}, cells.map((c) => (c instanceof Node ? c : el("td", {}, c)))))));
 }
 
+// A fixture file's last folder and name (the full path is the cell's title).
+const shortSource = (source) => source.replace(/^.*[\\/]([^\\/]+[\\/][^\\/]+)$/, "$1");
+
 function fixtureSection(entry, journal) {
   if (!journal) return [el("p", { class: "muted" }, "Not in the journal any more (restarted, reset or dropped): no fixture report.")];
   let answered;
@@ -205,7 +208,7 @@ function fixtureSection(entry, journal) {
   else if (journal.fixture) answered = el("span", {}, "Answered by fixture ", el("strong", { id: "fixture-name" }, journal.fixture));
   else answered = "No fixture matched: a seeded, synthesized answer.";
   const report = (journal.fixture_report || []).map((r) => [
-    r.fixture, el("td", { class: "muted" }, r.source),
+    r.fixture, el("td", { class: "muted", title: r.source }, shortSource(r.source)),
     el("td", { class: r.result === "matched" ? "matched" : "" }, r.fixture === journal.fixture && r.result === "matched" ? "matched (answered)" : r.result)]);
   const parts = [el("p", {}, answered)];
   if (report.length) parts.push(table("report", ["Fixture", "Source", "Outcome"], report));

@@ -121,7 +121,12 @@ class Dashboard:
         """What changes when a log is added or deleted, a gateway made or dropped, the clock moved:
         the page polls this and reads the rest only when it changed."""
         gateways = [f"{account}/{g}" for account, ids in self.state.gateways.ids().items() for g in ids]
-        return JSONResponse({"signature": [gateways, self.state.logs.sizes(), self.state.clock.now()]})
+        # The clock's position, not its time: a real clock's time moves on every poll.
+        return JSONResponse({"signature": [gateways, self.state.logs.sizes(), self.state.clock.position()], "clock": self._clock()})
+
+    def _clock(self) -> dict[str, Any]:
+        now = self.state.clock.now()
+        return {"mode": self.state.clock.mode, "now": now, "iso": iso(now)}
 
     async def gateways(self, request: Request) -> JSONResponse:
         listed = []
@@ -134,7 +139,7 @@ class Dashboard:
                     "account_id": account_id, "gateway": gateway_view(gateway),
                     "totals": totals(entries), "series": series(entries),
                 })
-        return JSONResponse({"gateways": listed, "clock": {"mode": self.state.clock.mode, "now": self.state.clock.now(), "iso": iso(self.state.clock.now())}})
+        return JSONResponse({"gateways": listed, "clock": self._clock()})
 
     def _scope(self, request: Request) -> str:
         account_id, gateway_id = request.path_params["account_id"], request.path_params["gateway_id"]

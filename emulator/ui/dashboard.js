@@ -261,7 +261,8 @@ $("close-detail").addEventListener("click", closeDetail);
 
 // --- polling ---------------------------------------------------------------------------------
 async function refresh(force = false) {
-  const { signature } = await getJSON(DATA + "/signature");
+  const { signature, clock } = await getJSON(DATA + "/signature");
+  showClock(clock);
   const text = JSON.stringify(signature);
   if (!force && text === view.signature) return;
   view.signature = text;

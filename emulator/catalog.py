@@ -30,6 +30,9 @@ class Model:
     reasoning: bool = False  # a reasoning model: it reasons before every answer (OpenAI gpt-5, gpt-oss)
     id: str = ""
     created_at: str = "2025-01-01 00:00:00.000"
+    # False: a name its provider does not have (the gateway host still lets it through, and the
+    # provider answers its own "model not found": emulator.pipeline.Pipeline._not_offered).
+    offered: bool = True
 
     @property
     def is_workers_ai(self) -> bool:
@@ -95,11 +98,22 @@ def model_from_entry(entry: dict[str, Any]) -> Model:
 
 
 class Catalog:
+    """The REST API's models (`author/model`, `@cf/...`), and the bare ids each provider has
+    beyond them (fixture files' `provider_models`), which its native paths on the gateway host serve."""
+
     def __init__(self) -> None:
         self._models: dict[str, Model] = {}
+        self._provider_ids: dict[str, set[str]] = {}
 
     def add(self, model: Model) -> None:
         self._models[model.name] = model
+
+    def add_provider_ids(self, provider: str, ids: list[str]) -> None:
+        self._provider_ids.setdefault(provider, set()).update(ids)
+
+    def provider_has(self, provider: str, bare: str) -> bool:
+        """Whether `provider` has the model it calls `bare`: in its known ids or in the catalog."""
+        return bare in self._provider_ids.get(provider, ()) or f"{provider}/{bare}" in self._models
 
     def get(self, name: str) -> Model | None:
         return self._models.get(name)

@@ -57,6 +57,9 @@ def add_serve_options(p: argparse.ArgumentParser) -> None:
                    help=f"virtual: simulated time, nothing sleeps; real: latency and backoff really wait; default virtual {env('clock')}")
     p.add_argument("--strict-headers", action="store_const", const=True, default=None,
                    help=f"reject malformed cf-aig-* header values instead of clamping or ignoring them {env('strict_headers')}")
+    p.add_argument("--accept-any-model", action="store_const", const=True, default=None,
+                   help="on the gateway host's provider paths, serve any model id, even one its provider does not have "
+                        f"(default: the provider's own 404) {env('accept_any_model')}")
     p.add_argument("--journal-max-entries", "--journal-size", dest="journal_max_entries", type=int, default=None, metavar="N",
                    help=f"requests /__emulator__/journal keeps, oldest dropped first; default 10000 {env('journal_max_entries')}")
     p.add_argument("--state-dir", dest="state_dir", type=Path, default=None, metavar="DIR",

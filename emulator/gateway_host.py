@@ -150,19 +150,38 @@ COMPAT = CompatDoor("compat")
 HOST = GatewayDoor("")
 
 
+# Dated snapshots of a model: Anthropic's `claude-sonnet-4-5-20250929`, OpenAI's `gpt-4o-2024-08-06`.
+_ANTHROPIC_DATE = re.compile(r"-\d{8}$")
+_OPENAI_DATE = re.compile(r"-\d{4}-\d{2}-\d{2}$")
+
+
 def provider_model(state: EmulatorState, provider: str, bare: str) -> Model:
     """A provider's bare model id as the catalog names it (`gpt-4.1` -> `openai/gpt-4.1`;
-    Anthropic's `claude-sonnet-4-5[-20250929]` -> `anthropic/claude-sonnet-4.5`). An id the
-    catalog does not list is still served, as a text model of that provider: the gateway
-    forwards any id and the emulator does not keep every provider's model list."""
-    undated = re.sub(r"-\d{8}$", "", bare)
+    Anthropic's `claude-sonnet-4-5[-20250929]` -> `anthropic/claude-sonnet-4.5`). Another id the
+    provider has (`provider_offers`) is served as a text model of that provider; an id it does
+    not have gets the provider's own "model not found" (`offered=False`), unless the
+    `accept_any_model` setting serves every id."""
+    undated = _ANTHROPIC_DATE.sub("", bare)
     for candidate in (bare, undated, re.sub(r"-(\d+)-(\d+)$", r"-\1.\2", undated)):
         model = state.catalog.get(f"{provider}/{candidate}")
         if model is not None:
             return model
     name = f"{provider}/{bare}"
     native = "anthropic_messages" if provider == "anthropic" else "openai_chat"
-    return Model(name=name, task=TEXT_GENERATION, native_format=native, endpoints=default_endpoints(name, TEXT_GENERATION, native))
+    offered = state.settings.accept_any_model or provider_offers(state, provider, bare)
+    endpoints = default_endpoints(name, TEXT_GENERATION, native)
+    return Model(name=name, task=TEXT_GENERATION, native_format=native, endpoints=endpoints, offered=offered)
+
+
+def provider_offers(state: EmulatorState, provider: str, bare: str) -> bool:
+    """Whether the provider has a model the catalog does not list: one of its known ids
+    (`provider_models`) or the catalog's, as written, as a dated snapshot or `-latest` alias of
+    one, or an OpenAI fine-tune of one (`ft:<base>:<org>::<id>`)."""
+    if bare.startswith("ft:"):
+        base = bare.split(":")[1]
+        return bool(base) and provider_offers(state, provider, base)
+    candidates = (bare, bare.removesuffix("-latest"), _ANTHROPIC_DATE.sub("", bare), _OPENAI_DATE.sub("", bare))
+    return any(state.catalog.provider_has(provider, candidate) for candidate in candidates)
 
 
 Handler = Callable[[Request], Awaitable[Response]]

@@ -350,6 +350,8 @@ class Pipeline:
         async def handle(ex: Exchange, account_id: str, body: Any, request_id: str, id_header: dict[str, str]) -> Response:
             req = dialect.parse(body)
             model = self._model(ex, door, dialect, req.model)
+            if not model.offered:
+                return await self._not_offered(ex, account_id, model, dialect, request_id, id_header)
             req.reasoning = dialect.reasons(req, model.reasoning)
             self._gateway(account_id, ex, model, required_for_workers_ai=True)
             find = lambda: self._match(ex, dialect.endpoint, model.name, req.last_user_text, req)  # noqa: E731
@@ -375,6 +377,8 @@ class Pipeline:
         async def handle(ex: Exchange, account_id: str, body: Any, request_id: str, id_header: dict[str, str]) -> Response:
             req = dialect.parse(body)
             model = self._model(ex, door, dialect, req.model)
+            if not model.offered:
+                return await self._not_offered(ex, account_id, model, dialect, request_id, id_header)
             self._gateway(account_id, ex, model, required_for_workers_ai=True)
             produce = lambda _fixture: TaskOutput({"input_tokens": input_tokens(req)})  # noqa: E731
 
@@ -395,6 +399,8 @@ class Pipeline:
         async def handle(ex: Exchange, account_id: str, body: Any, request_id: str, id_header: dict[str, str]) -> Response:
             req = dialect.parse_embeddings(body)
             model = self._model(ex, door, dialect, req.model)
+            if not model.offered:
+                return await self._not_offered(ex, account_id, model, dialect, request_id, id_header)
             dialect.check_input(req, model)
             dialect.check_dimensions(req, int(model.output.get("dimensions", 768)))
             model_input = dialect.model_input(req)
@@ -414,12 +420,24 @@ class Pipeline:
         return await self._in_dialect(request, dialect, door, handle)
 
     def _model(self, ex: Exchange, door: Door, dialect: ChatDialect, name: str) -> Model:
-        """The requested model as this door names it, checked to serve this endpoint."""
+        """The requested model as this door names it, checked to serve this endpoint (unless
+        its provider does not have it: see _not_offered)."""
         ex.model = name
         model = door.model(self.state, name)
         ex.model = model.name
-        self._check_endpoint(model, dialect)
+        if model.offered:
+            self._check_endpoint(model, dialect)
         return model
+
+    async def _not_offered(self, ex: Exchange, account_id: str, model: Model, dialect: ChatDialect, request_id: str, id_header: dict[str, str]) -> Response:
+        """A model its provider does not have (the gateway host forwards any id): the provider's
+        own error, through the gateway (logged, never cached, not retried: a 4xx), whatever a
+        fixture says (a universal endpoint falls back on it)."""
+        self._gateway(account_id, ex, model, required_for_workers_ai=True)
+        status, body = dialect.model_not_found(model.name.partition("/")[2], request_id)
+        failure = UpstreamFailure(status, f"model not found: {model.name}", body)
+        render = lambda answer, _fixture: self._upstream_failure(answer, dialect, request_id, id_header)  # noqa: E731
+        return self._finish(ex, await self._through_gateway(ex, lambda: None, False, lambda _fixture: failure, render))
 
     def _check_endpoint(self, model: Model, dialect: ChatDialect) -> None:
         if dialect.endpoint in model.endpoints:

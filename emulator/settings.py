@@ -37,6 +37,8 @@ class Settings:
     workers_ai_gateway: str = "strict"
     clock: str = "virtual"
     strict_headers: bool = False
+    # The gateway host's provider paths serve any model id, even one its provider does not have.
+    accept_any_model: bool = False
     # HTTP status of a gateway timeout (code 3007 "Request timeout"); the real one is undocumented.
     timeout_status: int = 504
     # Bounds of the in-memory stores: least recently used cache entries and oldest logs go first.
@@ -80,6 +82,7 @@ ENV_VARS: dict[str, Any] = {
     "workers_ai_gateway": str,
     "clock": str,
     "strict_headers": _bool,
+    "accept_any_model": _bool,
     "timeout_status": int,
     "cache_max_entries": int,
     "log_max_entries": int,
@@ -112,7 +115,7 @@ def _from_config(data: dict[str, Any]) -> dict[str, Any]:
         values["account_ids"] = frozenset(data["account_ids"])
     if "gateways" in data:
         values["gateways"] = {g["id"]: dict(g) for g in data["gateways"]}
-    for key in ("seed", "workers_ai_gateway", "clock", "strict_headers", "timeout_status", "cache_max_entries", "log_max_entries", "journal_max_entries"):
+    for key in ("seed", "workers_ai_gateway", "clock", "strict_headers", "accept_any_model", "timeout_status", "cache_max_entries", "log_max_entries", "journal_max_entries"):
         if key in data:
             values[key] = data[key]
     if "fixtures" in data:

@@ -70,6 +70,8 @@ class EmulatorState:
                 known = ", ".join(sorted(p.name for p in WORKERS_AI_SCHEMAS.glob("*.json")))
                 raise ConfigError(f"{path}: $.models[{index}].input_schema: no schema named {model.input_schema!r} (known: {known})")
             self.catalog.add(model)
+        for provider, ids in data.get("provider_models", {}).items():
+            self.catalog.add_provider_ids(provider, ids)
         if answers:
             self.fixtures.add_file_fixtures(data.get("fixtures", []), str(path))
         self.loaded_files.append(path)

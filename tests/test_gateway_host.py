@@ -287,3 +287,59 @@ def test_anthropic_count_tokens_through_the_gateway_counts_what_messages_bills(g
     with pytest.raises(anthropic.BadRequestError) as raised:
         client.messages.count_tokens(**ask, extra_body={"max_tokens": 5})
     assert "max_tokens" in raised.value.body["error"]["message"]
+
+
+# --- a model the provider does not have: the provider's own error --------------------------------
+def test_a_model_anthropic_does_not_have_is_anthropics_own_404_through_the_gateway(gateway):
+    client = anthropic.Anthropic(base_url=gateway_url(gateway) + "/anthropic", api_key="k", default_headers=GATEWAY_AUTH, max_retries=0)
+    with pytest.raises(anthropic.NotFoundError) as raised:
+        client.messages.create(model="claude-does-not-exist-9", max_tokens=10, messages=HELLO)
+    response = raised.value.response
+    assert response.json() == {"type": "error", "error": {"type": "not_found_error", "message": "model: claude-does-not-exist-9"},
+                               "request_id": response.headers["request-id"]}
+    assert_gateway_headers(response.headers)
+    assert [(log["status_code"], log["success"], log["model"]) for log in logs(gateway)] == [(404, False, "anthropic/claude-does-not-exist-9")]
+    assert journal(gateway)[-1]["fixture"] is None  # the built-in "Hello!" fixture is not asked
+
+
+def test_a_model_openai_does_not_have_is_openais_own_error_on_each_of_its_paths(gateway):
+    client = openai.OpenAI(base_url=gateway_url(gateway) + "/openai", api_key="sk-anything", default_headers=GATEWAY_AUTH, max_retries=0)
+    with pytest.raises(openai.NotFoundError) as chat:
+        client.chat.completions.create(model="gpt-does-not-exist", messages=HELLO, stream=True)
+    assert chat.value.response.json() == {"error": {
+        "message": "The model `gpt-does-not-exist` does not exist or you do not have access to it.",
+        "type": "invalid_request_error", "param": None, "code": "model_not_found"}}
+    with pytest.raises(openai.BadRequestError) as responses:
+        client.responses.create(model="gpt-does-not-exist", input="Hello!")
+    assert responses.value.response.json() == {"error": {
+        "message": "The requested model 'gpt-does-not-exist' does not exist.", "type": "invalid_request_error", "param": "model", "code": "model_not_found"}}
+    with pytest.raises(openai.NotFoundError):
+        client.embeddings.create(model="text-embedding-4-huge", input="x")
+    compat = post(gateway, "/compat/chat/completions", {"model": "anthropic/claude-does-not-exist-9", "messages": HELLO})
+    assert compat.status_code == 404 and compat.json()["error"]["code"] == "model_not_found"
+
+
+def test_ids_the_provider_has_beyond_the_catalog_are_served(gateway):
+    openai_client = openai.OpenAI(base_url=gateway_url(gateway) + "/openai", api_key="sk", default_headers=GATEWAY_AUTH, max_retries=0)
+    for model in ("gpt-4-turbo", "gpt-4o-2024-08-06", "gpt-4.1-2025-04-14", "ft:gpt-4.1-mini:acme::abc123", "o3-mini"):
+        assert openai_client.chat.completions.create(model=model, messages=HELLO).model == model
+    claude = anthropic.Anthropic(base_url=gateway_url(gateway) + "/anthropic", api_key="k", default_headers=GATEWAY_AUTH, max_retries=0)
+    for model in ("claude-3-5-haiku-20241022", "claude-3-5-sonnet-latest", "claude-sonnet-4-5-20250929", "claude-opus-4-1"):
+        assert claude.messages.create(model=model, max_tokens=10, messages=HELLO).type == "message"
+
+
+def test_a_universal_chain_whose_first_step_names_a_bad_model_falls_back(gateway):
+    steps = [chat_step("anthropic", "v1/messages", "claude-does-not-exist-9", "Hello!"), chat_step("openai", "chat/completions", "gpt-4.1", "Hello!")]
+    response = httpx.post(gateway_url(gateway), json=steps, headers=GATEWAY_AUTH)
+    assert response.status_code == 200 and response.headers["cf-aig-step"] == "1", response.text
+    assert response.json()["choices"][0]["message"]["content"] == HELLO_ANSWER
+    assert [(log["step"], log["status_code"]) for log in logs(gateway)] == [(1, 200), (0, 404)]
+
+
+def test_accept_any_model_serves_every_id_and_a_fixture_file_can_add_provider_ids(start, tmp_path):
+    (tmp_path / "ours.yaml").write_text("provider_models:\n  anthropic: [claude-in-house-1]\n")
+    for args in (["--accept-any-model"], ["--fixtures", str(tmp_path)]):
+        emulator = start(*args)
+        ask = {"model": "claude-in-house-1", "max_tokens": 10, "messages": HELLO}
+        assert post(emulator, "/anthropic/v1/messages", ask).status_code == 200
+        assert post(emulator, "/openai/chat/completions", {"model": "gpt-in-house", "messages": HELLO}).status_code == (200 if "--accept-any-model" in args else 404)

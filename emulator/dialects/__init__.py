@@ -73,6 +73,10 @@ class ChatDialect:
     def new_request_id(self, ids: IdSource) -> str:
         raise NotImplementedError
 
+    def model_not_found(self, model_id: str, request_id: str) -> tuple[int, dict[str, Any]]:
+        """The provider's own answer to a model it does not have: status and body, as it sends them."""
+        raise NotImplementedError
+
     def malformed_json(self, detail: str) -> InvalidRequest:
         raise NotImplementedError
 

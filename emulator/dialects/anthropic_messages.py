@@ -80,6 +80,9 @@ class AnthropicMessages(ChatDialect):
     def error_body(self, status: int, message: str, param: str | None, code: str | None, request_id: str) -> dict[str, Any]:
         return {"type": "error", "error": {"type": error_type(status), "message": message}, "request_id": request_id}
 
+    def model_not_found(self, model_id: str, request_id: str) -> tuple[int, dict[str, Any]]:
+        return 404, self.error_body(404, f"model: {model_id}", None, None, request_id)
+
     def parse(self, body: dict[str, Any]) -> ChatRequest:
         messages: list[Message] = []
         if body.get("system"):

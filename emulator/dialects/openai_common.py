@@ -123,3 +123,8 @@ class OpenAIDialect(ChatDialect):
 
     def error_body(self, status: int, message: str, param: str | None, code: str | None, request_id: str) -> dict[str, Any]:
         return error_body(message, error_type(status), param, code)
+
+    def model_not_found(self, model_id: str, request_id: str) -> tuple[int, dict[str, Any]]:
+        """Chat Completions' and Embeddings' 404 (the Responses API words it otherwise)."""
+        message = f"The model `{model_id}` does not exist or you do not have access to it."
+        return 404, error_body(message, "invalid_request_error", None, "model_not_found")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from emulator.catalog import RESPONSES
 from emulator.completion import AUTO, NO_CONVERSATION, ChatRequest, Completion, Conversation, Message, ToolChoice, ToolResult, ToolSpec
 from emulator.dialects import RenderContext, text_of
-from emulator.dialects.openai_common import OpenAIDialect
+from emulator.dialects.openai_common import OpenAIDialect, error_body
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -20,6 +20,9 @@ class OpenAIResponses(OpenAIDialect):
 
     def reasons(self, req: ChatRequest, model_reasons: bool) -> bool:
         return model_reasons and reasoning_settings(req.body).get("effort") != "none"
+
+    def model_not_found(self, model_id: str, request_id: str) -> tuple[int, dict[str, Any]]:
+        return 400, error_body(f"The requested model '{model_id}' does not exist.", "invalid_request_error", "model", "model_not_found")
 
     def parse(self, body: dict[str, Any]) -> ChatRequest:
         messages: list[Message] = []

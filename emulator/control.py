@@ -23,6 +23,10 @@ def _problem(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status)
 
 
+class BodyNotJSON(Exception):
+    """A request body that does not parse as JSON (UTF-8)."""
+
+
 class ControlApi:
     def __init__(self, state: EmulatorState) -> None:
         self.state = state
@@ -55,7 +59,10 @@ class ControlApi:
 
     async def clock(self, request: Request) -> JSONResponse:
         if request.method == "POST":
-            body = await _json(request)
+            try:
+                body = await _json(request)
+            except BodyNotJSON as exc:
+                return _problem(400, str(exc))
             if not isinstance(body, dict) or not isinstance(body.get("advance"), (int, float)) or isinstance(body.get("advance"), bool):
                 return _problem(400, 'body must be {"advance": <seconds, a number >= 0>}')
             try:
@@ -76,7 +83,10 @@ class ControlApi:
         if request.method == "DELETE":
             self.state.fixtures.reset()
             return JSONResponse({"fixtures": []})
-        body = await _json(request)
+        try:
+            body = await _json(request)
+        except BodyNotJSON as exc:
+            return _problem(400, str(exc))
         document = body if isinstance(body, dict) and "fixtures" in body else {"fixtures": [body]}
         try:
             check_fixture_document(document, "request body")
@@ -134,7 +144,11 @@ def openapi_document() -> dict[str, Any]:
 
 
 async def _json(request: Request) -> Any:
+    raw = await request.body()
     try:
-        return json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
-        return None
+        return json.loads(raw)
+    except UnicodeDecodeError as exc:
+        raise BodyNotJSON(f"request body: not JSON (not UTF-8 at byte {exc.start})") from None
+    except ValueError as exc:
+        detail = "it is empty" if not raw.strip() else str(exc)
+        raise BodyNotJSON(f"request body: not JSON ({detail})") from None

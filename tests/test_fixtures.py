@@ -217,6 +217,19 @@ def test_invalid_runtime_fixture_is_refused_naming_the_field(emulator):
     assert "$.fixtures[0].match.content" in response.text
 
 
+def test_a_control_body_that_is_not_json_is_refused_as_such(emulator):
+    import httpx
+
+    for path, body, detail in [("/fixtures", b'{"match": ', "Expecting value"), ("/fixtures", b"", "it is empty"),
+                               ("/fixtures", b"\xff", "not UTF-8"), ("/clock", b"{advance: 1}", "Expecting property name")]:
+        response = httpx.post(emulator.base_url + "/__emulator__" + path, content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 400
+        message = response.json()["error"]
+        assert message.startswith("request body: not JSON (") and detail in message, message
+    null = httpx.post(emulator.base_url + "/__emulator__/fixtures", content=b"null")  # JSON, but no fixture
+    assert null.status_code == 400 and "$.fixtures[0]: expected object, got null" in null.json()["error"]
+
+
 # --- fixture files at start-up -----------------------------------------------------------
 def run_check(directory) -> subprocess.CompletedProcess:
     return subprocess.run(

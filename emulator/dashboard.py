@@ -166,6 +166,8 @@ class Dashboard:
         if entry is None:
             return error_response(GatewayError(404, 7002, "Log not found"))
         journal = self.state.journal.find_log(entry["id"])
+        if journal is None and self.state.saved is not None:  # an earlier run's: its answer was saved with the log
+            journal = self.state.saved.answer(f"{request.path_params['account_id']}/{request.path_params['gateway_id']}", entry["id"])
         chunks = None
         if entry.get("response_content_type") == "text/event-stream" and isinstance(entry.get("response_head"), str):
             chunks = stream_chunks(entry["response_head"], self._fixture_spec(journal))

@@ -5,8 +5,10 @@ The in-memory stores stay what the request path reads; the saved ones here are t
 that also write each change through, one transaction per change. A log entry is written when
 its request is finished (a stream: when it ended), so a crash loses at most the requests in
 flight. Without `--state-dir` none of this is imported: the plain stores cost nothing more.
-What is not kept: the cache, rate-limit windows, the journal and runtime fixtures (a restart
-starts them empty, as the real gateway's dashboard does not show them either).
+Beside each log entry goes what the journal says of how its request was answered (the fixture,
+why each other did not match, cache status, header notes: not the headers, so no credential is
+written), which the dashboard shows after a restart. What is not kept: the cache, rate-limit
+windows, the journal itself and runtime fixtures (a restart starts them empty).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import sqlite3
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from emulator import json_codec
 from emulator.clock import Clock
@@ -32,9 +34,11 @@ CREATE TABLE IF NOT EXISTS gateways (
 );
 CREATE TABLE IF NOT EXISTS logs (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, scope TEXT NOT NULL, log_id TEXT NOT NULL, entry TEXT NOT NULL,
-    UNIQUE (scope, log_id)
+    answer TEXT, UNIQUE (scope, log_id)
 );
 """
+# What the journal says of a logged request's answer that is saved with its log entry.
+ANSWER_FIELDS = ("endpoint", "fixture", "fixture_item", "fixture_report", "status", "error", "cache_status", "header_notes", "attempts")
 
 
 class StateFileError(Exception):
@@ -56,6 +60,8 @@ class StateStore:
             # last commits), and a commit does not wait for the disk.
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            if "answer" not in {row[1] for row in self._db.execute("PRAGMA table_info(logs)")}:  # a file of the first version
+                self._db.execute("ALTER TABLE logs ADD COLUMN answer TEXT")
             version = self._meta("schema_version")
             if version is not None and int(version) != SCHEMA_VERSION:
                 raise StateFileError(f"{self.path}: state file version {version}, this emulator reads {SCHEMA_VERSION}")
@@ -116,11 +122,18 @@ class StateStore:
             saved.setdefault(scope, []).append(json_codec.loads(entry))
         return saved
 
-    def save_log(self, scope: str, entry: dict[str, Any], dropped: str | None = None) -> None:
-        statements = [("INSERT OR REPLACE INTO logs (scope, log_id, entry) VALUES (?, ?, ?)", (scope, entry["id"], json_codec.dumps_text(entry)))]
+    def save_log(self, scope: str, entry: dict[str, Any], dropped: str | None = None, journal: dict[str, Any] | None = None) -> None:
+        answer = None if journal is None else json_codec.dumps_text({k: journal.get(k) for k in ANSWER_FIELDS if k in journal})
+        sql = "INSERT OR REPLACE INTO logs (scope, log_id, entry, answer) VALUES (?, ?, ?, ?)"
+        statements = [(sql, (scope, entry["id"], json_codec.dumps_text(entry), answer))]
         if dropped is not None:
             statements.append(("DELETE FROM logs WHERE scope = ? AND log_id = ?", (scope, dropped)))
         self._write(statements)
+
+    def answer(self, scope: str, log_id: str) -> dict[str, Any] | None:
+        """What the journal said of this logged request's answer when it was saved."""
+        row = self._db.execute("SELECT answer FROM logs WHERE scope = ? AND log_id = ?", (scope, log_id)).fetchone()
+        return None if row is None or row[0] is None else json_codec.loads(row[0])
 
     def update_log(self, scope: str, entry: dict[str, Any]) -> None:
         self._write([("UPDATE logs SET entry = ? WHERE scope = ? AND log_id = ?", (json_codec.dumps_text(entry), scope, entry["id"]))])
@@ -196,13 +209,14 @@ class SavedLogStore(LogStore):
     def add(self, scope: str, log_id: str, request: Logged) -> str | None:
         dropped = super().add(scope, log_id, request)
         # The entry's value is written out now (it is read at once), the Exchange let go.
-        request.when_whole(lambda: self._saved(scope, log_id, dropped))
+        journaled = getattr(request, "entry", None)  # the request's journal entry, if it keeps one
+        request.when_whole(lambda: self._saved(scope, log_id, dropped, journaled))
         return dropped
 
-    def _saved(self, scope: str, log_id: str, dropped: str | None) -> None:
+    def _saved(self, scope: str, log_id: str, dropped: str | None, journaled: Callable[[], dict[str, Any]] | None) -> None:
         entry = self.get(scope, log_id)
         if entry is not None:
-            self._store.save_log(scope, entry, dropped)
+            self._store.save_log(scope, entry, dropped, journaled() if journaled is not None else None)
         elif dropped is not None:
             self._store.delete_logs(scope, [dropped])
 

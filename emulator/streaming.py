@@ -125,8 +125,9 @@ class EventStreamResponse(StreamingResponse):
             raise ClientDisconnect() from None
         finally:
             client_gone.cancel()
-            if self.finished is not None:
-                self.finished()
+            finished, self.finished = self.finished, None  # called once; the Exchange it holds let go
+            if finished is not None:
+                finished()
         if self.background is not None:
             await self.background()
 

@@ -61,6 +61,11 @@ def test_restart_keeps_gateways_their_settings_logs_and_the_clock(start, tmp_pat
     body = httpx.get(f"{_gateways_url(second)}/prod/logs/{log_id}/response", headers=second.auth()).json()["result"]
     assert body["choices"][0]["message"]["content"] == first_answer.parse().choices[0].message.content
     assert httpx.get(second.base_url + "/__emulator__/clock").json() == clock_before
+    # The dashboard still says which fixture answered (saved with the log), but no header is kept.
+    detail = httpx.get(f"{second.base_url}/__emulator__/dashboard/gateways/{second.account_id}/prod/logs/{log_id}").json()
+    assert detail["journal"]["fixture"] == "hello"
+    assert any(r["fixture"] == "provider-outage" and r["result"] != "matched" for r in detail["journal"]["fixture_report"])
+    assert "headers" not in detail["journal"]
 
     # The next run goes on: new log ids, none of the old ones again, the clock from where it stood.
     again = _chat(second, "Hello!", **{"cf-aig-gateway-id": "prod"})

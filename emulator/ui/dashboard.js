@@ -229,7 +229,8 @@ async function openDetail(logId) {
     el("span", {}, time(entry.created_at)), el("span", {}, `${number(entry.duration)} ms`),
     journal && journal.cache_status ? el("span", { class: "cache-" + journal.cache_status }, "cache " + journal.cache_status) : null);
   const body = [summary, el("h3", {}, "Fixture"), ...fixtureSection(entry, journal)];
-  body.push(el("h3", {}, "Request headers"), el("pre", { id: "request-headers" }, journal ? pretty(journal.headers) : "not in the journal"));
+  body.push(el("h3", {}, "Request headers"), el("pre", { id: "request-headers" },
+    journal && journal.headers ? pretty(journal.headers) : "not kept: the journal forgot this request (restart, reset or its bound)"));
   const collected = entry.collect_log_payload !== false;
   body.push(el("h3", {}, "Request body"), el("pre", { id: "request-body" }, collected ? pretty(entry.request_body ?? entry.request_head) : "not collected (cf-aig-collect-log-payload: false)"));
   if (chunks) {

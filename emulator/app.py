@@ -17,8 +17,8 @@ from emulator.dialects import cloudflare_v4
 from emulator.dialects.anthropic_messages import DIALECT as ANTHROPIC
 from emulator.dialects.openai_chat import DIALECT as OPENAI_CHAT
 from emulator.dialects.openai_responses import DIALECT as OPENAI_RESPONSES
-from emulator.direct_routes import DirectRoutes
-from emulator.errors import CLIENT_CLOSED_REQUEST, method_not_allowed, no_route
+from emulator.direct_routes import DirectRoutes, unanswered
+from emulator.errors import CLIENT_CLOSED_REQUEST, NoFixture, method_not_allowed, no_route
 from emulator.gateway_host import GatewayHost
 from emulator.gateways_api import GatewaysApi
 from emulator.json_codec import JSONResponse
@@ -86,6 +86,9 @@ def build_app(settings: Settings, state: EmulatorState | None = None) -> DirectR
         is no one to answer, and nothing went wrong here."""
         return Response(status_code=CLIENT_CLOSED_REQUEST)
 
+    async def no_fixture(request: Request, exc: Exception) -> Response:
+        return unanswered()
+
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         if exc.status_code == 405:
             return await wrong_method(request, exc)
@@ -96,7 +99,7 @@ def build_app(settings: Settings, state: EmulatorState | None = None) -> DirectR
     app = Starlette(
         routes=routes,
         exception_handlers={
-            HTTPException: http_error, ClientDisconnect: client_left, 404: not_found, 405: wrong_method, 500: server_error,
+            HTTPException: http_error, ClientDisconnect: client_left, NoFixture: no_fixture, 404: not_found, 405: wrong_method, 500: server_error,
         },
     )
     app.state.emulator = state

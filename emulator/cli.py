@@ -1,9 +1,11 @@
-"""`ai-gateway-emulator serve ...`: start the emulator and print the URLs to paste into an SDK."""
+"""`ai-gateway-emulator serve ...`: start the emulator and print the URLs to paste into an SDK;
+`record` serves it in front of an upstream, `drift` compares recordings with the upstream."""
 
 from __future__ import annotations
 
 import argparse
 import gc
+import re
 import socket
 import sys
 from pathlib import Path
@@ -31,7 +33,30 @@ def parser() -> argparse.ArgumentParser:
     add_serve_options(serve)
     check = sub.add_parser("check", help="validate fixture and config files, then exit")
     add_serve_options(check)
+    record = sub.add_parser("record", help="proxy every request to an upstream and write each exchange as a fixture file")
+    add_serve_options(record)
+    add_record_options(record)
+    drift = sub.add_parser("drift", help="send recorded requests to an upstream and report where its answers' shape changed")
+    drift.add_argument("--upstream", required=True, metavar="URL", help="base URL the recorded paths are sent to, e.g. https://api.cloudflare.com")
+    drift.add_argument("--token", default=None, help="API token sent as Authorization: Bearer (recordings keep none); default: env CLOUDFLARE_API_TOKEN")
+    drift.add_argument("paths", nargs="+", type=Path, metavar="DIR", help="recorded fixture files or directories")
     return p
+
+
+# What `record` adds to the serve options; these are not settings of the emulator.
+RECORD_OPTIONS = ("upstream", "out", "record_missing", "redact")
+
+
+def add_record_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--upstream", required=True, metavar="URL",
+                   help="base URL requests are forwarded to with their path: the real service (https://api.cloudflare.com, "
+                        "https://gateway.ai.cloudflare.com) or another emulator")
+    p.add_argument("--out", type=Path, default=Path("recorded"), metavar="DIR", help="directory the fixture files are written to; default ./recorded")
+    p.add_argument("--record-missing", action="store_true",
+                   help="answer from fixtures (--fixtures and --out) and forward and record only what no fixture matches")
+    p.add_argument("--redact", action="append", default=[], metavar="REGEX",
+                   help="also replace what this regular expression matches by [REDACTED] in written files; repeatable "
+                        "(credential headers' values and provider keys always are)")
 
 
 def add_serve_options(p: argparse.ArgumentParser) -> None:
@@ -91,7 +116,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
         argv = ["serve", *argv]
     args = parser().parse_args(argv)
-    flags = {k: v for k, v in vars(args).items() if k != "command"}
+    if args.command == "drift":
+        from emulator.drift import main as drift_main
+
+        return drift_main(args.upstream, args.token, args.paths)
+    flags = {k: v for k, v in vars(args).items() if k != "command" and k not in RECORD_OPTIONS}
+    if args.command == "record" and args.record_missing and args.out.is_dir():
+        flags["fixture_dirs"] = [*(flags.get("fixture_dirs") or []), args.out]
     try:
         settings = build_settings(flags)
         from emulator.state import EmulatorState
@@ -103,7 +134,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         print(f"ok: {len(state.loaded_files)} files, {len(state.fixtures)} fixtures, {len(state.catalog)} models")
         return 0
+    if args.command == "record":
+        try:
+            recorder = _recorder(args, state)
+        except re.error as exc:
+            print(f"ai-gateway-emulator: --redact: invalid regular expression: {exc}", file=sys.stderr)
+            return 2
+        return serve(settings, state, recorder)
     return serve(settings, state)
+
+
+def _recorder(args: argparse.Namespace, state):
+    from emulator.app import build_app
+    from emulator.recorder import Recorder
+    from emulator.recording import DEFAULT_SECRET_PATTERNS, Redactor
+
+    redactor = Redactor((*DEFAULT_SECRET_PATTERNS, *args.redact))
+    return lambda settings: Recorder(build_app(settings, state), state, args.upstream, args.out, args.record_missing, redactor)
 
 
 # Collect the youngest generation every 50,000 new container objects instead of CPython's 700.
@@ -119,12 +166,13 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(GC_YOUNGEST_THRESHOLD, *gc.get_threshold()[1:])
 
 
-def serve(settings, state) -> int:
+def serve(settings, state, make_app=None) -> int:
+    """`make_app`: the ASGI app to serve in place of the emulator's (record mode's recorder)."""
     import uvicorn
 
     from emulator.app import build_app
 
-    app = build_app(settings, state)
+    app = make_app(settings) if make_app is not None else build_app(settings, state)
     tune_garbage_collector()
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP, and
     # without it every answer written in two parts (headers, body) waits ~40 ms for a delayed ACK.

@@ -17,6 +17,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
+from emulator.errors import UNANSWERED_HEADER, NoFixture
+
 Endpoint = Callable[[Request], Awaitable[Response]]
 ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]
 
@@ -54,7 +56,16 @@ class DirectRoutes:
         request = Request(scope, receive, send)
         try:
             response = await endpoint(request)
+        except NoFixture:
+            response = unanswered()
         except Exception as exc:
             await (await self._server_error(request, exc))(scope, receive, send)
             raise
         await response(scope, receive, send)
+
+
+def unanswered() -> Response:
+    """What a request no fixture matched gets under --record-missing: the recorder's cue."""
+    response = Response(status_code=204)
+    response.raw_headers.append((UNANSWERED_HEADER, b"1"))
+    return response

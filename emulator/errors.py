@@ -66,3 +66,12 @@ def no_route(path: str) -> GatewayError:
 
 def method_not_allowed(method: str) -> GatewayError:
     return GatewayError(405, 7001, f"{method} not supported for requested URI.")
+
+
+class NoFixture(Exception):
+    """Record mode's --record-missing: no fixture matched, so the upstream answers instead of
+    the synthesizer. Raised before anything is sent; answered with UNANSWERED_HEADER, which the
+    recorder (emulator.recorder) takes as its cue and never passes on."""
+
+
+UNANSWERED_HEADER = b"x-ai-gateway-emulator-unanswered"

@@ -24,7 +24,7 @@ from emulator.dialects.openai_responses_stream import OpenAIResponsesStream
 from emulator.dialects.workers_ai_stream import WorkersAIStream
 from emulator.dialects.openai_chat import DIALECT as OPENAI_CHAT
 from emulator.dialects.openai_embeddings import DIALECT as OPENAI_EMBEDDINGS
-from emulator.errors import GatewayError, InvalidRequest, client_gone
+from emulator.errors import GatewayError, InvalidRequest, NoFixture, client_gone
 from emulator.fixtures import NO_REPORT, Fixture, MatchContext, MatchReport
 from emulator.gateway.attempts import Attempt, RetryPolicy, run_attempts, timeout_error
 from emulator.gateway.auth import authenticate, check_account
@@ -243,6 +243,8 @@ class Pipeline:
                 if hit is not None:
                     return self._cache_hit(ex, hit)
         fixture = find()
+        if fixture is None and self.state.unmatched_goes_upstream:
+            raise NoFixture()
         respond = fixture.respond if fixture is not None else {}
         policy = RetryPolicy.of(ex.options, ex.gateway_settings) if in_gateway else RetryPolicy()
 

@@ -37,6 +37,8 @@ class EmulatorState:
         else:
             self._restore(settings.state_dir)
         self.loaded_files: list[Path] = []
+        # Record mode's --record-missing: a request no fixture matches goes to the upstream (NoFixture).
+        self.unmatched_goes_upstream = False
         # The built-in model catalog always loads; --no-builtin-fixtures drops only the built-in answers.
         # The package's own files are checked against the fixture schema by the test suite
         # (tests/test_schema_files.py); start-up does not pay for compiling that schema for them.

@@ -267,11 +267,37 @@ def open_gateway(config: pytest.Config) -> AiGateway:
         args += ["--seed", str(seed)]
     if clock:
         args += ["--clock", clock]
+    command = "serve"
+    upstream = _option(config, "ai_gateway_record")
+    if upstream:
+        command = "record"
+        out = config.invocation_params.dir / (_option(config, "ai_gateway_record_dir") or "recorded")
+        args += ["--upstream", upstream, "--out", str(out)]
+        if _option(config, "ai_gateway_record_missing"):
+            args.append("--record-missing")
     try:
-        process = start_emulator(args)
+        process = start_emulator(args, command)
     except RuntimeError as exc:
         raise pytest.UsageError(f"ai_gateway: could not start the emulator: {exc}") from None
     return AiGateway(process.base_url, account_id or process.account_id, token or process.api_token, gateway_id, process)
+
+
+def drift_report(config: pytest.Config) -> list[str] | None:
+    """--ai-gateway-drift in contract mode: one line per recorded fixture, and its differences."""
+    directory, url = _option(config, "ai_gateway_drift"), _option(config, "ai_gateway_url")
+    if not directory or not url:
+        return None
+    from emulator.drift import check
+
+    account_id = _option(config, "ai_gateway_account_id") or os.environ.get("CLOUDFLARE_ACCOUNT_ID")
+    token = _option(config, "ai_gateway_token") or os.environ.get("CLOUDFLARE_API_TOKEN") or DEFAULT_API_TOKEN
+    lines = []
+    results = check(url, token, [config.invocation_params.dir / directory], account_id=account_id)
+    for result in results:
+        lines.append(f"{'DRIFT' if result.differences else 'ok'} {result.fixture}")
+        lines += [f"    {difference}" for difference in result.differences]
+    lines.append(f"{len(results)} recorded fixtures, {sum(1 for r in results if r.differences)} drifted")
+    return lines
 
 
 def fixture_dirs(config: pytest.Config) -> list[Path]:

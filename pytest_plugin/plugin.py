@@ -44,6 +44,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     option("ai-gateway-token", "API token for --ai-gateway-url (default: $CLOUDFLARE_API_TOKEN)", metavar="TOKEN")
     option("ai-gateway-account-id", "account id for --ai-gateway-url (default: $CLOUDFLARE_ACCOUNT_ID)", metavar="ID")
     option("ai-gateway-gateway-id", "gateway id for gateway_base_url and logs (default: default)", metavar="ID")
+    option("ai-gateway-record", "record mode: the emulator forwards every request to this upstream (the real service, "
+           "or another emulator) and writes each exchange as a fixture file", metavar="URL")
+    option("ai-gateway-record-missing", "with --ai-gateway-record: answer from fixtures, forward and record only what "
+           "no fixture matches", ini_type="bool", action="store_true", default=None)
+    option("ai-gateway-record-dir", "where --ai-gateway-record writes fixture files (default: recorded)", metavar="DIR")
+    option("ai-gateway-drift", "contract mode: after the session, send the requests recorded in DIR to --ai-gateway-url "
+           "and report where the answers' shape drifted from the recording", metavar="DIR")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -170,3 +177,13 @@ def _journal_report(gateway: AiGateway, offset: int) -> str:
     except Exception as exc:  # the report must never hide the test's own failure
         return f"could not read the emulator journal: {exc}"
     return describe_journal(entries, gateway.base_url)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    from pytest_plugin.ai_gateway import drift_report
+
+    report = drift_report(config)
+    if report is not None:
+        terminalreporter.section("ai gateway drift")
+        for line in report:
+            terminalreporter.line(line)

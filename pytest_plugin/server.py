@@ -45,12 +45,12 @@ class EmulatorProcess:
             self.process.wait()
 
 
-def start_emulator(args: list[str]) -> EmulatorProcess:
-    """Start `ai-gateway-emulator serve` with `args`, return once it accepts connections."""
+def start_emulator(args: list[str], command_name: str = "serve") -> EmulatorProcess:
+    """Start `ai-gateway-emulator serve` (or `record`) with `args`, return once it accepts connections."""
     # cwd = the directory holding this package and `emulator`, so `-m emulator` can never pick up
     # a downstream project's own module of that name.
     home = Path(pytest_plugin.__file__).resolve().parent.parent
-    command = [sys.executable, "-m", "emulator", "serve", "--host", "127.0.0.1", "--port", "0", *args]
+    command = [sys.executable, "-m", "emulator", command_name, "--host", "127.0.0.1", "--port", "0", *args]
     errors = tempfile.TemporaryFile(mode="w+")
     # A test session starts from nothing: a state directory set for local development is not read.
     environment = {k: v for k, v in os.environ.items() if k != "AI_GATEWAY_EMULATOR_STATE_DIR"}

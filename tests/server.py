@@ -57,8 +57,8 @@ class RunningEmulator(AccountUrls):
         return self._final_stderr
 
 
-def start_emulator(*args: str, env: dict[str, str] | None = None, timeout: float = 20.0) -> RunningEmulator:
-    cmd = [sys.executable, "-m", "emulator", "serve", "--port", "0", *args]
+def start_emulator(*args: str, env: dict[str, str] | None = None, timeout: float = 20.0, command: str = "serve") -> RunningEmulator:
+    cmd = [sys.executable, "-m", "emulator", command, "--port", "0", *args]
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AI_GATEWAY_EMULATOR_")}
     environment.update(env or {})
     errors = tempfile.NamedTemporaryFile(mode="w+", prefix="emulator-stderr-", suffix=".log", delete=True)

@@ -195,3 +195,18 @@ def test_seed_and_clock_options_reach_the_emulator_from_the_command_line_and_the
     body = {"model": "openai/gpt-4.1", "messages": [{"role": "user", "content": "Describe a seeded answer"}]}
     at_seed_0 = httpx.post(emulator.openai_base_url + "/chat/completions", json=body, headers=emulator.auth()).json()
     assert at_seed_0["choices"][0]["message"]["content"] != from_cli["text"]
+
+
+def test_record_option_records_the_session_and_drift_reports_in_contract_mode(downstream, emulator, tmp_path):
+    pytester, run = downstream
+    pytester.makepyfile(test_recorded="""
+        def test_asks(openai_client):
+            answer = openai_client.chat.completions.create(model="openai/gpt-4.1", messages=[{"role": "user", "content": "record me"}])
+            assert answer.choices[0].message.content
+    """)
+    out = tmp_path / "recorded"
+    run("--ai-gateway-record", emulator.base_url, "--ai-gateway-record-dir", str(out)).assert_outcomes(passed=1)
+    [file] = out.glob("*.json")
+    assert json.loads(file.read_text())["fixtures"][0]["match"]["content"] == "record me"
+    drift = run("--ai-gateway-url", emulator.base_url, "--ai-gateway-drift", str(out), "--ai-gateway-account-id", emulator.account_id)
+    drift.stdout.fnmatch_lines(["*ai gateway drift*", f"ok {file}#0 recorded-00001", "1 recorded fixtures, 0 drifted"])

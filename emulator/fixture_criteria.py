@@ -25,6 +25,7 @@ Miss = tuple[str, str]
 
 
 class Criterion:
+    __slots__ = ()
     name: str
     criteria: int = 1  # how many criteria it counts as, for specificity
     precision: int = 3
@@ -38,6 +39,7 @@ class Criterion:
 
 class Turn(Criterion):
     name = "turn"
+    __slots__ = ("turn",)
 
     def __init__(self, turn: int) -> None:
         self.turn = turn
@@ -52,6 +54,7 @@ class Turn(Criterion):
 
 class LastRole(Criterion):
     name = "last_role"
+    __slots__ = ("role",)
 
     def __init__(self, role: str) -> None:
         self.role = role
@@ -68,6 +71,7 @@ class ToolResultPresent(Criterion):
     """`tool_result: true` / `false`: whether the request carries any tool result."""
 
     name = "tool_result"
+    __slots__ = ("present",)
 
     def __init__(self, present: bool) -> None:
         self.present = present
@@ -85,6 +89,7 @@ class ToolResultMatches(Criterion):
     matches; both optional. Counts one criterion per part given."""
 
     name = "tool_result"
+    __slots__ = ("tool", "content", "criteria", "precision")
 
     def __init__(self, tool: TextMatcher | None, content: TextMatcher | None) -> None:
         self.tool = tool
@@ -114,6 +119,7 @@ class ToolsOffered(Criterion):
     """`tools: [name, ...]`: each named tool is offered (others may be too); one criterion per name."""
 
     name = "tools"
+    __slots__ = ("names", "criteria", "precision")
 
     def __init__(self, names: list[str]) -> None:
         self.names = tuple(names)
@@ -133,6 +139,7 @@ class ToolsOffered(Criterion):
 
 class SystemPrompt(Criterion):
     name = "system"
+    __slots__ = ("matcher", "precision")
 
     def __init__(self, matcher: TextMatcher) -> None:
         self.matcher = matcher
@@ -235,6 +242,7 @@ class JsonPaths(Criterion):
     """`json_path: {"$.path": {equals | exists | contains | regex | pattern: ...}}`: one criterion per path."""
 
     name = "json_path"
+    __slots__ = ("expectations", "criteria", "precision")
 
     def __init__(self, spec: dict[str, dict[str, Any]]) -> None:
         self.expectations = {path: JsonPathExpectation(path, expected) for path, expected in spec.items()}

@@ -17,6 +17,7 @@ user message, so that a request is compared only with the fixtures that could an
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,7 +63,7 @@ class MatchContext(NamedTuple):
 Miss = tuple[str, str]
 
 
-@dataclass
+@dataclass(slots=True)
 class Fixture:
     name: str
     source: str  # "file.yaml#3" or "runtime#1"
@@ -158,6 +159,8 @@ def compile_fixture(spec: dict[str, Any], source: str) -> Fixture:
     endpoints = None
     if endpoint is not None:
         endpoints = frozenset([endpoint] if isinstance(endpoint, str) else endpoint)
+    if "recorded" in spec:  # record mode's notes for the drift check: matching never reads them
+        spec = {key: value for key, value in spec.items() if key != "recorded"}
     return Fixture(
         name=spec.get("name", source),
         source=source,
@@ -237,9 +240,14 @@ def check_stream_spec(respond: dict[str, Any], where: str) -> None:
 
 
 def fixture_files(directory: Path) -> list[Path]:
+    """The fixture files under `directory`, recursively, in path order (os.walk: the directory
+    listing says what is a file, where rglob and is_file would ask the disk once per file)."""
     if not directory.is_dir():
         raise ConfigError(f"{directory}: fixture directory does not exist")
-    return sorted(p for p in directory.rglob("*") if p.suffix in FIXTURE_SUFFIXES and p.is_file())
+    found = []
+    for folder, _subfolders, names in os.walk(directory, followlinks=True):
+        found += [Path(folder, name) for name in names if name.endswith(FIXTURE_SUFFIXES)]
+    return sorted(found, key=str)
 
 
 # From this many fixtures on, a request is compared only with the fixtures its endpoint, model

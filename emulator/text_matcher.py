@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TextMatcher:
     kind: str  # "equals" | "contains" | "regex" | "pattern"
     value: str

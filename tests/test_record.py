@@ -137,3 +137,23 @@ def test_drift_check_reports_where_the_answer_shape_changed(upstream, start, tmp
         "$.choices[*].message.legacy is gone (was string)",
         "$.usage.total_tokens was string, is number",
     ]
+
+
+def test_record_needs_an_upstream_and_valid_redact_patterns():
+    import subprocess
+    import sys
+
+    missing = subprocess.run([sys.executable, "-m", "emulator", "record"], capture_output=True, text=True, timeout=30)
+    assert missing.returncode == 2 and "--upstream" in missing.stderr
+    bad = subprocess.run([sys.executable, "-m", "emulator", "record", "--upstream", "http://127.0.0.1:9", "--redact", "("],
+                         capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 2 and "--redact: invalid regular expression" in bad.stderr
+
+
+def test_an_upstream_that_does_not_answer_is_a_502_naming_it(start, tmp_path):
+    recorder = start("--upstream", "http://127.0.0.1:9", "--out", str(tmp_path), command="record")
+    response = httpx.post(recorder.openai_base_url + "/chat/completions", headers=recorder.auth(),
+                          json={"model": "openai/gpt-4.1", "messages": [{"role": "user", "content": "hi"}]})
+    assert response.status_code == 502
+    assert "the upstream http://127.0.0.1:9 did not answer" in response.json()["errors"][0]["message"]
+    assert list(tmp_path.iterdir()) == []

@@ -147,14 +147,35 @@ async function refreshLogs() {
   const url = `${DATA}/gateways/${encodeURIComponent(g.account_id)}/${encodeURIComponent(g.gateway.id)}/logs?${filterParams()}`;
   let page;
   try { page = await getJSON(url); } catch (err) { $("page-info").textContent = String(err.message); return; }
+  showExtraColumns(page.result);
   rows.replaceChildren(...page.result.map((entry) => logRow(entry)));
-  if (!page.result.length) rows.append(el("tr", {}, el("td", { colspan: 10, class: "muted" }, "No logs match.")));
+  if (!page.result.length) rows.append(el("tr", {}, el("td", { colspan: 10 + view.extra.length, class: "muted" }, "No logs match.")));
   const info = page.result_info;
   const pages = Math.max(1, Math.ceil(info.total_count / PER_PAGE));
   $("page-info").textContent = `${info.total_count} logs · page ${view.page} of ${pages}`;
   $("prev").disabled = view.page <= 1;
   $("next").disabled = view.page >= pages;
 }
+
+// Fields of the list view that the fixed columns show, or that say nothing a row needs.
+const LISTED = new Set([
+  "id", "created_at", "status_code", "success", "model", "provider", "tokens_in", "tokens_out", "cost", "duration",
+  "cached", "cache_status", "step", "metadata", "path", "event_id", "model_type", "request_type",
+  "request_content_type", "response_content_type", "custom_cost",
+]);
+view.extra = [];
+
+// Any other field a log entry has (guardrails, DLP, ...) gets a column of its own, after the fixed ones.
+function showExtraColumns(entries) {
+  const extra = [...new Set(entries.flatMap((e) => Object.keys(e)).filter((k) => !LISTED.has(k)))].sort();
+  if (JSON.stringify(extra) === JSON.stringify(view.extra)) return;
+  view.extra = extra;
+  const head = $("log-columns");
+  head.querySelectorAll("th.extra").forEach((th) => th.remove());
+  for (const key of extra) head.append(el("th", { class: "extra", dataset: { field: key } }, key.replace(/_/g, " ")));
+}
+
+const cellText = (value) => (value === null || value === undefined ? "" : typeof value === "object" ? JSON.stringify(value) : String(value));
 
 function logRow(entry) {
   const fresh = view.seen.size > 0 && !view.seen.has(entry.id);
@@ -172,7 +193,8 @@ function logRow(entry) {
     el("td", { class: "num" }, `${number(entry.duration)} ms`),
     el("td", { class: "cache-" + cache }, cache),
     el("td", { class: "num" }, entry.step ?? 0),
-    el("td", { class: "meta", title: entry.metadata || "" }, entry.metadata || ""));
+    el("td", { class: "meta", title: entry.metadata || "" }, entry.metadata || ""),
+    view.extra.map((key) => el("td", { class: "meta", title: cellText(entry[key]), dataset: { field: key } }, cellText(entry[key]))));
 }
 
 $("filters").addEventListener("submit", (event) => {

@@ -14,6 +14,7 @@ CHAT = "chat_completions"
 RESPONSES = "responses"
 MESSAGES = "messages"
 EMBEDDINGS = "embeddings"
+GENERATE_CONTENT = "generate_content"  # Gemini's own API (the gateway's google-ai-studio path)
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class Model:
     name: str
     task: str
     description: str = ""
-    # Wire format a third-party text model speaks on ai/run: "openai_chat" or "anthropic_messages".
+    # Wire format a third-party text model speaks on ai/run: "openai_chat", "anthropic_messages" or "gemini".
     native_format: str = "openai_chat"
     endpoints: frozenset[str] = frozenset()
     input_schema: str | None = None  # schemas/workers_ai/<name>.json for @cf models
@@ -74,13 +75,24 @@ def default_endpoints(name: str, task: str, native_format: str) -> frozenset[str
         return frozenset({RUN})
     if name.startswith("@cf/"):
         return frozenset({RUN, CHAT})
+    if name.startswith("google/"):
+        return frozenset({RUN, CHAT, RESPONSES, MESSAGES, GENERATE_CONTENT})
     return frozenset({RUN, CHAT, RESPONSES, MESSAGES})
+
+
+def default_native_format(name: str) -> str:
+    """The wire format a third-party model's input is in on ai/run: its provider's own."""
+    if name.startswith("anthropic/"):
+        return "anthropic_messages"
+    if name.startswith("google/"):
+        return "gemini"
+    return "openai_chat"
 
 
 def model_from_entry(entry: dict[str, Any]) -> Model:
     name = entry["name"]
     task = entry["task"]
-    native = entry.get("native_format", "anthropic_messages" if name.startswith("anthropic/") else "openai_chat")
+    native = entry.get("native_format", default_native_format(name))
     endpoints = frozenset(entry["endpoints"]) if "endpoints" in entry else default_endpoints(name, task, native)
     return Model(
         name=name,

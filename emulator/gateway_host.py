@@ -21,9 +21,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from emulator import json_codec
-from emulator.catalog import CHAT, TEXT_GENERATION, Model, default_endpoints
+from emulator.catalog import CHAT, TEXT_GENERATION, Model, default_endpoints, default_native_format
 from emulator.dialects import cloudflare_v4, gateway_error
 from emulator.dialects.anthropic_messages import DIALECT as ANTHROPIC
+from emulator.dialects.gemini import DIALECT as GEMINI
 from emulator.dialects.openai_chat import DIALECT as OPENAI_CHAT
 from emulator.dialects.openai_responses import DIALECT as OPENAI_RESPONSES
 from emulator.errors import GatewayError, no_route
@@ -44,6 +45,9 @@ PROVIDER_SLUGS = frozenset({
 COMPAT_CATALOG_AUTHORS = {"google-ai-studio": "google", "grok": "xai", "mistral": "mistral", "deepseek": "deepseek"}
 
 AUTHORIZATION_HEADER = "cf-aig-authorization"
+
+# Gemini's model methods: `{v1|v1beta}/models/{model}:{method}`.
+GEMINI_METHOD = re.compile(r"(v1|v1beta)/models/([^/:]+):(generateContent|streamGenerateContent)")
 
 # A Cloudflare account id: 32 hex digits. Unless `account_ids` pins others, only these open a gateway URL.
 ACCOUNT_ID = re.compile(r"[0-9a-fA-F]{32}")
@@ -142,7 +146,15 @@ class CompatDoor(GatewayDoor):
         return provider_model(state, provider, bare)
 
 
+class GoogleAIStudioDoor(GatewayDoor):
+    """Gemini models by their bare id (`gemini-2.5-flash`), as the catalog's `google/...`."""
+
+    def model(self, state: EmulatorState, name: str) -> Model:
+        return provider_model(state, "google", name)
+
+
 OPENAI = GatewayDoor("openai")
+GOOGLE_AI_STUDIO = GoogleAIStudioDoor("google-ai-studio")
 ANTHROPIC_DOOR = GatewayDoor("anthropic")
 WORKERS_AI = WorkersAIDoor("workers-ai")
 COMPAT = CompatDoor("compat")
@@ -167,7 +179,7 @@ def provider_model(state: EmulatorState, provider: str, bare: str) -> Model:
         if model is not None:
             return model
     name = f"{provider}/{bare}"
-    native = "anthropic_messages" if provider == "anthropic" else "openai_chat"
+    native = default_native_format(name)
     offered = state.settings.accept_any_model or provider_offers(state, provider, bare)
     endpoints = default_endpoints(name, TEXT_GENERATION, native)
     return Model(name=name, task=TEXT_GENERATION, native_format=native, endpoints=endpoints, offered=offered)
@@ -232,6 +244,11 @@ class GatewayHost:
             return "POST", lambda r: self.pipeline.count_tokens(r, ANTHROPIC_DOOR)
         if provider == "anthropic" and bare == "messages":
             return "POST", lambda r: chat(r, ANTHROPIC, ANTHROPIC_DOOR)
+        if provider == "google-ai-studio":
+            method = GEMINI_METHOD.fullmatch(path)
+            if method is not None:
+                version, model, name = method[1], method[2], method[3]
+                return "POST", lambda r: chat(r, GEMINI.at(version, model, name, r.query_params.get("alt") == "sse"), GOOGLE_AI_STUDIO)
         if provider == "workers-ai":
             if path == "v1/chat/completions":
                 return "POST", lambda r: chat(r, OPENAI_CHAT, WORKERS_AI)

@@ -109,3 +109,7 @@ class IdSource:
 
     def anthropic_request(self) -> str:
         return "req_011C" + self._pick(_BASE58, 20)
+
+    def gemini_response(self) -> str:
+        """A Gemini answer's `responseId`."""
+        return self._pick(_BASE62, 23)

@@ -13,12 +13,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from emulator import json_codec
-from emulator.catalog import CHAT, MESSAGES, RESPONSES, RUN, TEXT_GENERATION, Model
+from emulator.catalog import CHAT, GENERATE_CONTENT, MESSAGES, RESPONSES, RUN, TEXT_GENERATION, Model
 from emulator.completion import Answer, ChatRequest, Completion, TaskOutput, UpstreamFailure
 from emulator.dialects import ChatDialect, RenderContext, cloudflare_v4, workers_ai
 from emulator.dialects.anthropic_messages import COUNT_TOKENS as ANTHROPIC_COUNT_TOKENS
 from emulator.dialects.anthropic_messages import DIALECT as ANTHROPIC
 from emulator.dialects.anthropic_messages_stream import AnthropicMessagesStream
+from emulator.dialects.gemini import DIALECT as GEMINI
+from emulator.dialects.gemini_stream import GeminiStream
 from emulator.dialects.openai_chat_stream import OpenAIChatStream
 from emulator.dialects.openai_responses_stream import OpenAIResponsesStream
 from emulator.dialects.workers_ai_stream import WorkersAIStream
@@ -45,10 +47,13 @@ from emulator.upstream import answer_chat, answer_task, failure_from, input_toke
 # request id, request-id header) -> the response.
 DialectHandler = Callable[["Exchange", str, Any, str, dict[str, str]], Awaitable[Response]]
 
-NATIVE_DIALECTS: dict[str, ChatDialect] = {"openai_chat": OPENAI_CHAT, "anthropic_messages": ANTHROPIC}
+NATIVE_DIALECTS: dict[str, ChatDialect] = {"openai_chat": OPENAI_CHAT, "anthropic_messages": ANTHROPIC, "gemini": GEMINI}
 
 # The stream renderer of each wire format, by the endpoint whose format it is (RUN: Workers AI).
-STREAMS = {CHAT: OpenAIChatStream, RESPONSES: OpenAIResponsesStream, MESSAGES: AnthropicMessagesStream, RUN: WorkersAIStream}
+STREAMS = {
+    CHAT: OpenAIChatStream, RESPONSES: OpenAIResponsesStream, MESSAGES: AnthropicMessagesStream, RUN: WorkersAIStream,
+    GENERATE_CONTENT: GeminiStream,
+}
 
 ENDPOINT_PATHS = {
     "chat_completions": "/ai/v1/chat/completions",
@@ -56,6 +61,7 @@ ENDPOINT_PATHS = {
     "messages": "/ai/v1/messages",
     "run": "/ai/run",
     "embeddings": "/ai/v1/embeddings",
+    "generate_content": "google-ai-studio/v1beta/models/{model}:generateContent",
 }
 
 
@@ -148,6 +154,9 @@ class Exchange:
         model = self.model or ""
         return "workers-ai" if model.startswith("@cf/") else model.split("/", 1)[0]
 
+
+# A catalog author whose models the gateway's logs name by another provider slug.
+PROVIDER_OF_AUTHOR = {"google": "google-ai-studio"}
 
 # The request scope key a universal-endpoint step carries (its index, its request's id or None) in.
 STEP_SCOPE_KEY = "emulator.aig_step"
@@ -331,7 +340,7 @@ class Pipeline:
         and validated against the dialect's schema, and errors phrased in that dialect."""
         ex = self._start(request, dialect.endpoint)
         request_id = dialect.new_request_id(self.state.ids)
-        id_header = {dialect.request_id_header: request_id}
+        id_header = {dialect.request_id_header: request_id} if request_id else {}
         try:
             account_id = door.admit(self.state, request, ex, dialect.endpoint)
             body = await self._read_json(request, ex)
@@ -612,7 +621,7 @@ def gateway_log_entry(ex: Exchange) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "id": ex.trace.log_id,
         "created_at": iso(ex.started_at),
-        "provider": ex.provider,
+        "provider": PROVIDER_OF_AUTHOR.get(ex.provider, ex.provider),
         "model": ex.model or "",
         "model_type": "text-generation" if ex.endpoint != RUN else None,
         "path": ex.path,

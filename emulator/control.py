@@ -119,13 +119,13 @@ def openapi_document() -> dict[str, Any]:
         "info": {"title": "ai-gateway-emulator control API", "version": __version__},
         "paths": {
             f"{PREFIX}/health": {"get": _op("Liveness, version, clock mode and seed")},
-            f"{PREFIX}/reset": {"post": _op("Forget everything at once: cache, rate-limit windows, logs, journal, clock, ids, runtime fixtures and API-created gateways")},
+            f"{PREFIX}/reset": {"post": _op("Forget everything at once: cache, rate-limit windows, logs, journal, clock, ids, runtime fixtures, where each fixture sequence stands, and API-created gateways")},
             f"{PREFIX}/clock": {
                 "get": _op("Read the clock: mode, now (Unix seconds), iso"),
                 "post": _op("Advance the clock", {"type": "object", "required": ["advance"], "properties": {"advance": {"type": "number", "minimum": 0, "description": "seconds"}}}, bad),
             },
             f"{PREFIX}/journal": {
-                "get": _op("Every request received, oldest first: headers, body, matched fixture and why others did not match, attempts, cache status, log id"),
+                "get": _op("Every request received, oldest first: headers, body, matched fixture (fixture_item: which answer of a sequence) and why others did not match, attempts, cache status, log id"),
                 "delete": _op("Empty the journal"),
             },
             f"{PREFIX}/fixtures": {

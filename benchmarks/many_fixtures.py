@@ -37,7 +37,7 @@ def question(n: int) -> str:
 def recorded_document(n: int) -> dict[str, Any]:
     """The fixture file record mode writes for conversation `n` (a chat completion, one turn)."""
     from emulator.catalog import Catalog, model_from_entry
-    from emulator.recording import Exchange, Redactor, fixture_document
+    from emulator.recording import RecordedExchange, Redactor, fixture_document
     from emulator.paths import FIXTURES_DIR
 
     global _CATALOG
@@ -50,7 +50,7 @@ def recorded_document(n: int) -> dict[str, Any]:
     answer = {"id": f"chatcmpl-{n}", "object": "chat.completion", "created": 0, "model": model,
               "choices": [{"index": 0, "message": {"role": "assistant", "content": f"Answer {n}: the dashboard shows nine widgets."}, "finish_reason": "stop"}],
               "usage": {"prompt_tokens": 20, "completion_tokens": 8, "total_tokens": 28}}
-    exchange = Exchange("POST", f"{bench.ACCOUNT}/ai/v1/chat/completions", {"authorization": "Bearer bench-token"},
+    exchange = RecordedExchange("POST", f"{bench.ACCOUNT}/ai/v1/chat/completions", {"authorization": "Bearer bench-token"},
                         json.dumps(body).encode(), 200, {"content-type": "application/json"}, json.dumps(answer).encode())
     document = fixture_document(exchange, _CATALOG, Redactor(), f"recorded-{n:05d}")
     assert document is not None

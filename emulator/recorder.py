@@ -17,7 +17,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from emulator.errors import UNANSWERED_HEADER
-from emulator.recording import Exchange, Redactor, fixture_document
+from emulator.recording import RecordedExchange, Redactor, fixture_document
 from emulator.state import EmulatorState
 
 # Not forwarded: what the connection to the upstream sets itself, and compression (the recorder
@@ -89,7 +89,7 @@ class Recorder:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
         finally:
             await response.aclose()
-        exchange = Exchange(
+        exchange = RecordedExchange(
             method=scope["method"], path=target,
             request_headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]},
             request_body=body, status=response.status_code,
@@ -99,7 +99,7 @@ class Recorder:
         self.write(exchange)  # before the answer ends: once the client has it, its file is there
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    def write(self, exchange: Exchange) -> Path | None:
+    def write(self, exchange: RecordedExchange) -> Path | None:
         """The exchange's fixture file. The same request recorded again with another answer (a
         conversation replayed against an upstream that answers otherwise) makes its fixture a
         sequence of the answers; with the same answer streamed, the fixture gains its chunks."""

@@ -93,7 +93,7 @@ class Redactor:
 
 
 @dataclass
-class Exchange:
+class RecordedExchange:
     """One request as the recorder forwarded it and the upstream's answer as it came back."""
 
     method: str
@@ -121,7 +121,7 @@ class Recognized:
     body: Any
 
 
-def recognize(exchange: Exchange, catalog: Catalog) -> Recognized | None:
+def recognize(exchange: RecordedExchange, catalog: Catalog) -> Recognized | None:
     """What a request was, from its path and body; None for what fixtures do not answer
     (model search, management API, embeddings, a body that is not JSON)."""
     path = unquote(exchange.path.split("?", 1)[0])  # the cloudflare SDK sends @cf%2Fmeta%2F...
@@ -200,7 +200,7 @@ def match_of(recognized: Recognized) -> dict[str, Any]:
 
 
 # --- what the answer was ------------------------------------------------------------------
-def respond_of(exchange: Exchange, recognized: Recognized) -> dict[str, Any] | None:
+def respond_of(exchange: RecordedExchange, recognized: Recognized) -> dict[str, Any] | None:
     """The answer as a fixture's `respond`; None when it cannot be replayed (binary output)."""
     if exchange.status >= 400:
         try:
@@ -486,7 +486,7 @@ def answer_shape(status: int, headers: dict[str, str], body: bytes) -> dict[str,
     return {"status": status, "headers": sorted(h for h in headers if h not in VOLATILE_HEADERS), "body": shape}
 
 
-def fixture_document(exchange: Exchange, catalog: Catalog, redactor: Redactor, name: str) -> dict[str, Any] | None:
+def fixture_document(exchange: RecordedExchange, catalog: Catalog, redactor: Redactor, name: str) -> dict[str, Any] | None:
     """The fixture file of one exchange, redacted; None when it is not one fixtures answer."""
     recognized = recognize(exchange, catalog)
     if recognized is None or exchange.status in (401, 403, 404, 405):

@@ -12,6 +12,7 @@ The request then flows through the same pipeline as on the REST host (emulator.p
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from typing import Any, Awaitable, Callable
@@ -24,6 +25,7 @@ from emulator import json_codec
 from emulator.catalog import CHAT, TEXT_GENERATION, Model, default_endpoints, default_native_format
 from emulator.dialects import cloudflare_v4, gateway_error
 from emulator.dialects.anthropic_messages import DIALECT as ANTHROPIC
+from emulator.dialects.azure_openai_chat import DIALECT as AZURE_OPENAI_CHAT
 from emulator.dialects.gemini import DIALECT as GEMINI
 from emulator.dialects.openai_chat import DIALECT as OPENAI_CHAT
 from emulator.dialects.openai_responses import DIALECT as OPENAI_RESPONSES
@@ -45,6 +47,11 @@ PROVIDER_SLUGS = frozenset({
 COMPAT_CATALOG_AUTHORS = {"google-ai-studio": "google", "grok": "xai", "mistral": "mistral", "deepseek": "deepseek"}
 
 AUTHORIZATION_HEADER = "cf-aig-authorization"
+
+# Azure OpenAI's deployments: `{resource}/{deployment}/chat/completions` (Cloudflare's docs), or
+# `{resource}/openai/deployments/{deployment}/chat/completions` (the `AzureOpenAI` client's
+# `azure_endpoint` layout under the gateway URL).
+AZURE_CHAT = re.compile(r"[^/]+/(?:openai/deployments/)?([^/]+)/chat/completions")
 
 # Gemini's model methods: `{v1|v1beta}/models/{model}:{method}`.
 GEMINI_METHOD = re.compile(r"(v1|v1beta)/models/([^/:]+):(generateContent|streamGenerateContent)")
@@ -153,7 +160,20 @@ class GoogleAIStudioDoor(GatewayDoor):
         return provider_model(state, "google", name)
 
 
+class AzureOpenAIDoor(GatewayDoor):
+    """A deployment is named by its owner: the catalog's OpenAI model of that name when there is
+    one, else a text model of its own (Azure serves whatever model the deployment holds)."""
+
+    def model(self, state: EmulatorState, name: str) -> Model:
+        known = state.catalog.get(f"openai/{name}")
+        name = f"azure-openai/{name}"
+        if known is not None:
+            return dataclasses.replace(known, name=name)
+        return Model(name=name, task=TEXT_GENERATION, endpoints=default_endpoints(name, TEXT_GENERATION, "openai_chat"))
+
+
 OPENAI = GatewayDoor("openai")
+AZURE_OPENAI = AzureOpenAIDoor("azure-openai")
 GOOGLE_AI_STUDIO = GoogleAIStudioDoor("google-ai-studio")
 ANTHROPIC_DOOR = GatewayDoor("anthropic")
 WORKERS_AI = WorkersAIDoor("workers-ai")
@@ -244,6 +264,11 @@ class GatewayHost:
             return "POST", lambda r: self.pipeline.count_tokens(r, ANTHROPIC_DOOR)
         if provider == "anthropic" and bare == "messages":
             return "POST", lambda r: chat(r, ANTHROPIC, ANTHROPIC_DOOR)
+        if provider == "azure-openai":
+            deployment = AZURE_CHAT.fullmatch(path)
+            if deployment is not None:
+                name = deployment[1]
+                return "POST", lambda r: self.azure_chat(r, name)
         if provider == "google-ai-studio":
             method = GEMINI_METHOD.fullmatch(path)
             if method is not None:
@@ -263,6 +288,13 @@ class GatewayHost:
             if bare == "models":
                 return "GET", self.compat_models
         return None
+
+    async def azure_chat(self, request: Request, deployment: str) -> Response:
+        """Azure wants `api-version` in the query; without it Azure answers 404 "Resource not found"."""
+        if not request.query_params.get("api-version"):
+            body = {"error": {"code": "404", "message": "Resource not found"}}
+            return self.pipeline.answer_unread(request, CHAT, JSONResponse(body, 404))
+        return await self.pipeline.chat(request, AZURE_OPENAI_CHAT.at(deployment), AZURE_OPENAI)
 
     async def compat_models(self, request: Request) -> Response:
         """The models `compat/chat/completions` serves, as an OpenAI model list (shape inferred)."""

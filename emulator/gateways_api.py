@@ -1,6 +1,7 @@
 """Cloudflare's AI Gateway management API, v4-enveloped:
 
     /client/v4/accounts/{account_id}/ai-gateway/gateways[/{id}]           create, list, get, update, delete
+    .../gateways/{id}/url/{provider}                                       the gateway URL of a provider
     .../gateways/{id}/logs[/{log_id}[/request|/response]]                  the gateway's logs
 
 Every field the official SDK's `client.ai_gateway.create(...)` accepts is stored and returned as
@@ -87,6 +88,7 @@ class GatewaysApi:
         return [
             Route(base, self.collection, methods=["GET", "POST"]),
             Route(base + "/{gateway_id}", self.item, methods=["GET", "PUT", "DELETE"]),
+            Route(base + "/{gateway_id}/url/{provider}", self.url, methods=["GET"]),
             Route(base + "/{gateway_id}/logs", self.logs, methods=["GET", "DELETE"]),
             Route(base + "/{gateway_id}/logs/{log_id}", self.log, methods=["GET", "PATCH"]),
             Route(base + "/{gateway_id}/logs/{log_id}/request", self.log_request, methods=["GET"]),
@@ -148,6 +150,17 @@ class GatewaysApi:
                 self.state.gateways.delete(account_id, gateway.id)
                 self.state.logs.drop_gateway(f"{account_id}/{gateway.id}")
             return JSONResponse(cloudflare_v4.success(gateway_view(gateway)))
+        except GatewayError as err:
+            return error_response(err)
+
+    async def url(self, request: Request) -> JSONResponse:
+        """The gateway's base URL for a provider (`client.ai_gateway.urls.get`): this emulator's
+        own gateway URL, where the real API gives gateway.ai.cloudflare.com's."""
+        try:
+            account_id = self._account(request)
+            gateway = self._gateway(account_id, request.path_params["gateway_id"])
+            base = str(request.base_url).rstrip("/")
+            return JSONResponse(cloudflare_v4.success(f"{base}/v1/{account_id}/{gateway.id}/{request.path_params['provider']}"))
         except GatewayError as err:
             return error_response(err)
 

@@ -330,6 +330,10 @@ class Pipeline:
         ex.error = str(err)
         return self._finish(ex, JSONResponse(door.error_body(err), err.status, headers=err.headers))
 
+    def answer_unread(self, request: Request, endpoint: str, response: Response) -> Response:
+        """A request the provider turns away before its body matters (journaled, as any)."""
+        return self._finish(self._start(request, endpoint), response)
+
     def reject(self, request: Request, endpoint: str, err: GatewayError, door: Door) -> Response:
         """A request turned away before any dialect saw it (routing, gateway, authentication)."""
         return self._gateway_error(self._start(request, endpoint), err, door)

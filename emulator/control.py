@@ -1,4 +1,5 @@
-"""The emulator's own control API under /__emulator__/: health, reset, clock, journal, fixtures."""
+"""The emulator's own control API under /__emulator__/: health, reset, clock, journal, fixtures,
+guardrail classifications and the guardrail scanner's state."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from starlette.routing import Route
 
 from emulator import __version__
 from emulator.fixtures import check_fixture_document
+from emulator.gateway.guardrails import SCANNER_STATES
 from emulator.json_codec import JSONResponse
 from emulator.schema_check import ConfigError
 from emulator.state import EmulatorState
@@ -40,6 +42,9 @@ class ControlApi:
             Route(f"{PREFIX}/journal", self.journal, methods=["GET", "DELETE"]),
             Route(f"{PREFIX}/fixtures", self.fixtures, methods=["GET", "POST", "DELETE"]),
             Route(f"{PREFIX}/fixtures/{{fixture_id:path}}", self.fixture, methods=["DELETE"]),
+            Route(f"{PREFIX}/classifications", self.classifications, methods=["GET", "POST", "DELETE"]),
+            Route(f"{PREFIX}/classifications/{{rule_id:path}}", self.classification, methods=["DELETE"]),
+            Route(f"{PREFIX}/guardrails", self.guardrails, methods=["GET", "POST"]),
         ]
 
     async def openapi(self, request: Request) -> JSONResponse:
@@ -102,6 +107,40 @@ class ControlApi:
         return JSONResponse({"removed": fixture_id})
 
 
+    async def classifications(self, request: Request) -> Response:
+        """Guardrail classifications added at run time (validated like the fixture files' `classifications`)."""
+        rules = self.state.classifications
+        if request.method == "GET":
+            return JSONResponse({"classifications": [{"id": r.source, "name": r.name, **r.spec} for r in rules]})
+        if request.method == "DELETE":
+            rules.reset()
+            return JSONResponse({"classifications": []})
+        body = await _json(request)
+        document = body if isinstance(body, dict) and "classifications" in body else {"classifications": [body]}
+        try:
+            check_fixture_document(document, "request body")
+        except ConfigError as exc:
+            return _problem(400, str(exc))
+        added = [rules.add_runtime(spec) for spec in document["classifications"]]
+        return JSONResponse({"classifications": [{"id": r.source, "name": r.name} for r in added]}, 201)
+
+    async def classification(self, request: Request) -> JSONResponse:
+        rule_id = request.path_params["rule_id"]
+        if not self.state.classifications.remove_runtime(rule_id):
+            return _problem(404, f"no runtime classification {rule_id!r}")
+        return JSONResponse({"removed": rule_id})
+
+    async def guardrails(self, request: Request) -> JSONResponse:
+        """The guardrail scanner's scripted state: available, unavailable or credits_exhausted."""
+        scanner = self.state.scanner
+        if request.method == "POST":
+            body = await _json(request)
+            if not isinstance(body, dict) or body.get("scanner") not in SCANNER_STATES:
+                return _problem(400, f"body must be {{\"scanner\": one of {', '.join(SCANNER_STATES)}}}")
+            scanner.status = body["scanner"]
+        return JSONResponse({"scanner": scanner.status})
+
+
 def _op(summary: str, body: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": summary, "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}}}
     if body is not None:
@@ -114,12 +153,13 @@ def openapi_document() -> dict[str, Any]:
     """The control API, described for tools and for humans."""
     bad = {"400": {"description": "Invalid body", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}
     fixture = {"$ref": "fixture.schema.json#/$defs/fixture", "description": "A fixture, validated like fixture files (schemas/fixture.schema.json)."}
+    classification = {"$ref": "fixture.schema.json#/$defs/classification", "description": "A guardrail classification, validated like fixture files' classifications."}
     return {
         "openapi": "3.1.0",
         "info": {"title": "ai-gateway-emulator control API", "version": __version__},
         "paths": {
             f"{PREFIX}/health": {"get": _op("Liveness, version, clock mode and seed")},
-            f"{PREFIX}/reset": {"post": _op("Forget everything at once: cache, rate-limit windows, logs, journal, clock, ids, runtime fixtures, where each fixture sequence stands, and API-created gateways")},
+            f"{PREFIX}/reset": {"post": _op("Forget everything at once: cache, rate-limit windows, logs, journal, clock, ids, runtime fixtures and classifications, where each fixture sequence stands, the guardrail scanner's state and API-created gateways")},
             f"{PREFIX}/clock": {
                 "get": _op("Read the clock: mode, now (Unix seconds), iso"),
                 "post": _op("Advance the clock", {"type": "object", "required": ["advance"], "properties": {"advance": {"type": "number", "minimum": 0, "description": "seconds"}}}, bad),
@@ -136,6 +176,19 @@ def openapi_document() -> dict[str, Any]:
             f"{PREFIX}/fixtures/{{fixture_id}}": {
                 "delete": {**_op("Remove one runtime fixture by id (runtime#N) or name", extra={"404": {"description": "No such runtime fixture"}}),
                            "parameters": [{"name": "fixture_id", "in": "path", "required": True, "schema": {"type": "string"}}]},
+            },
+            f"{PREFIX}/classifications": {
+                "get": _op("Guardrail classifications, runtime ones first"),
+                "post": _op("Add runtime classifications: one, or {classifications: [...]}", {"anyOf": [classification, {"type": "object", "properties": {"classifications": {"type": "array", "items": classification}}}]}, {"201": {"description": "Added"}, **bad}),
+                "delete": _op("Remove every runtime classification"),
+            },
+            f"{PREFIX}/classifications/{{rule_id}}": {
+                "delete": {**_op("Remove one runtime classification by id (classification#N) or name", extra={"404": {"description": "No such runtime classification"}}),
+                           "parameters": [{"name": "rule_id", "in": "path", "required": True, "schema": {"type": "string"}}]},
+            },
+            f"{PREFIX}/guardrails": {
+                "get": _op("The guardrail scanner's state"),
+                "post": _op("Script the guardrail scanner (until the next reset)", {"type": "object", "required": ["scanner"], "properties": {"scanner": {"enum": list(SCANNER_STATES)}}}, bad),
             },
             f"{PREFIX}/openapi.json": {"get": _op("This document")},
         },

@@ -20,6 +20,9 @@ class GatewayError(Exception):
     message: str
     extra: list[tuple[int, str]] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
+    # Guardrail and DLP answers carry the AiGatewayError fields on every host, the REST host's v4
+    # envelope included (the docs: "All structured error responses use name: AiGatewayError").
+    ai_gateway_error: bool = False
 
     def __str__(self) -> str:
         return f"{self.status} {self.code}: {self.message}"

@@ -219,6 +219,13 @@ def check_fixture_document(data: Any, source: str) -> None:
                 check_stream_spec(answer, f"{source}: $.fixtures[{index}].respond[{item}]")
         else:
             check_stream_spec(respond, f"{source}: $.fixtures[{index}].respond")
+    for index, spec in enumerate(data.get("classifications", []) if isinstance(data, dict) else []):
+        matcher = spec.get("content")
+        if isinstance(matcher, dict) and "regex" in matcher:
+            try:
+                re.compile(matcher["regex"])
+            except re.error as exc:
+                raise ConfigError(f"{source}: $.classifications[{index}].content.regex: invalid regular expression: {exc}") from exc
 
 
 def check_stream_spec(respond: dict[str, Any], where: str) -> None:

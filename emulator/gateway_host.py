@@ -87,7 +87,7 @@ def wrong_method(method: str) -> GatewayError:
 
 def made_by_gateway(err: GatewayError) -> bool:
     """Errors the gateway makes itself; the rest (Workers AI's 5006, 5007...) are the provider's."""
-    return 2000 <= err.code < 3000 or err.code in (3007, 7000, 7001)
+    return 2000 <= err.code < 3000 or err.code in (3007, 7000, 7001) or err.ai_gateway_error
 
 
 def admit_gateway(state: EmulatorState, request: Request) -> str:

@@ -5,7 +5,8 @@
     .../gateways/{id}/logs[/{log_id}[/request|/response]]                  the gateway's logs
 
 Every field the official SDK's `client.ai_gateway.create(...)` accepts is stored and returned as
-given, including those whose feature the emulator does not enforce (guardrails, dlp, ...).
+given, including those whose feature the emulator does not enforce (otel, spend limits, ...);
+`guardrails` and `dlp` are checked (emulator.gateway.guardrails, emulator.gateway.dlp enforce them).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from starlette.routing import Route
 from emulator.dialects import cloudflare_v4
 from emulator.errors import GatewayError
 from emulator.gateway.auth import authenticate, check_account
+from emulator.gateway.dlp import ProfileCatalog
 from emulator.gateway.gateways import MAX_GATEWAY_ID, Gateway
+from emulator.gateway.guardrails import CATEGORIES
 from emulator.gateway.logs import MAX_PER_PAGE, list_view, matches_filter
 from emulator.json_codec import JSONResponse
 from emulator.state import EmulatorState
@@ -57,7 +60,7 @@ def gateway_view(gateway: Gateway) -> dict[str, Any]:
     return view
 
 
-def check_fields(body: Any, required: tuple[str, ...]) -> dict[str, Any]:
+def check_fields(body: Any, required: tuple[str, ...], profiles: ProfileCatalog | None = None) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise invalid("Request body must be a JSON object")
     missing = [k for k in required if k not in body]
@@ -76,7 +79,62 @@ def check_fields(body: Any, required: tuple[str, ...]) -> dict[str, Any]:
     for key, allowed in ENUMS.items():
         if key in fields and fields[key] not in allowed:
             raise invalid(f"{key}: must be one of {', '.join(a for a in allowed if a)}")
+    if fields.get("guardrails") is not None:
+        check_guardrails(fields["guardrails"])
+    if "dlp" in fields:
+        check_dlp(fields["dlp"], profiles)
     return fields
+
+
+def check_guardrails(value: Any) -> None:
+    """`{prompt: {S1: FLAG|BLOCK, ...}, response: {...}}`, both phases required (the SDK's types)."""
+    if not isinstance(value, dict):
+        raise invalid("guardrails: must be an object with prompt and response")
+    for phase in ("prompt", "response"):
+        if phase not in value:
+            raise invalid(f"guardrails.{phase}: required")
+        actions = value[phase]
+        if not isinstance(actions, dict):
+            raise invalid(f"guardrails.{phase}: must be an object of category -> FLAG or BLOCK")
+        for category, action in actions.items():
+            if category not in CATEGORIES:
+                raise invalid(f"guardrails.{phase}.{category}: unknown category (one of {', '.join(CATEGORIES)})")
+            if action not in ("FLAG", "BLOCK"):
+                raise invalid(f"guardrails.{phase}.{category}: must be FLAG or BLOCK")
+    for phase in value:
+        if phase not in ("prompt", "response"):
+            raise invalid(f"guardrails.{phase}: unknown field (prompt, response)")
+
+
+def check_dlp(value: Any, profiles: ProfileCatalog | None) -> None:
+    """Policies `{enabled, policies: [{id, action, check, enabled, profiles}]}` or one policy `{action, enabled, profiles}`."""
+    if not isinstance(value, dict) or not isinstance(value.get("enabled"), bool):
+        raise invalid("dlp.enabled: required, a boolean")
+    single = "policies" not in value
+    policies = [value] if single else value["policies"]
+    if not isinstance(policies, list):
+        raise invalid("dlp.policies: must be an array")
+    for index, policy in enumerate(policies):
+        where = "dlp" if single else f"dlp.policies[{index}]"
+        if not isinstance(policy, dict):
+            raise invalid(f"{where}: must be an object")
+        required = ("action", "profiles") if single else ("id", "action", "check", "enabled", "profiles")
+        for key in required:
+            if key not in policy:
+                raise invalid(f"{where}.{key}: required")
+        if not single and (not isinstance(policy["id"], str) or not policy["id"]):
+            raise invalid(f"{where}.id: must be a non-empty string")
+        if policy["action"] not in ("FLAG", "BLOCK"):
+            raise invalid(f"{where}.action: must be FLAG or BLOCK")
+        if not single and (not isinstance(policy["check"], list) or not policy["check"] or any(c not in ("REQUEST", "RESPONSE") for c in policy["check"])):
+            raise invalid(f"{where}.check: must be a non-empty array of REQUEST, RESPONSE")
+        if not single and not isinstance(policy["enabled"], bool):
+            raise invalid(f"{where}.enabled: must be a boolean")
+        if not isinstance(policy["profiles"], list) or any(not isinstance(p, str) for p in policy["profiles"]):
+            raise invalid(f"{where}.profiles: must be an array of profile ids")
+        for profile_id in policy["profiles"]:
+            if profiles is not None and profile_id not in profiles:
+                raise invalid(f"{where}.profiles: unknown DLP profile {profile_id!r}")
 
 
 class GatewaysApi:
@@ -126,7 +184,7 @@ class GatewaysApi:
                 info = cloudflare_v4.page_info(len(chunk), page, per_page, len(gateways))
                 return JSONResponse(cloudflare_v4.success([gateway_view(g) for g in chunk], info))
             body = await self._body(request)
-            fields = check_fields(body, ("id", *REQUIRED_FIELDS))
+            fields = check_fields(body, ("id", *REQUIRED_FIELDS), self.state.dlp_profiles)
             gateway_id = body["id"]
             if not isinstance(gateway_id, str) or not 1 <= len(gateway_id) <= MAX_GATEWAY_ID:
                 raise invalid(f"id: must be a string of 1 to {MAX_GATEWAY_ID} characters")
@@ -142,7 +200,7 @@ class GatewaysApi:
             account_id = self._account(request)
             gateway = self._gateway(account_id, request.path_params["gateway_id"])
             if request.method == "PUT":
-                fields = check_fields(await self._body(request), REQUIRED_FIELDS)
+                fields = check_fields(await self._body(request), REQUIRED_FIELDS, self.state.dlp_profiles)
                 if fields.get("cache_invalidate_on_update", gateway.settings.get("cache_invalidate_on_update")):
                     self.state.cache.drop_scope(f"{account_id}/{gateway.id}")
                 self.state.gateways.update(gateway, fields)

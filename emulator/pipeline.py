@@ -29,13 +29,16 @@ from emulator.dialects.openai_embeddings import DIALECT as OPENAI_EMBEDDINGS
 from emulator.errors import GatewayError, InvalidRequest, NoFixture, client_gone
 from emulator.fixtures import NO_REPORT, Fixture, MatchContext, MatchReport
 from emulator.gateway.attempts import Attempt, RetryPolicy, run_attempts, timeout_error
+from emulator.gateway import dlp
 from emulator.gateway.auth import authenticate, check_account
 from emulator.gateway.cache import NO_CACHE, CachedResponse, decide, default_key
 from emulator.gateway.credentials import PROVIDER_REJECTED_CREDENTIALS, credentials_rejected, uses_stored_keys
 from emulator.gateway.gateways import GATEWAY_HEADER, Gateway, iso
+from emulator.gateway.guardrails import PROMPT, RESPONSE, enforcement, evaluate
 from emulator.gateway.headers import NO_OPTIONS, GatewayOptions, parse_gateway_headers
 from emulator.gateway.logs import metadata_text
 from emulator.gateway.ratelimit import RateLimit, rate_limited
+from emulator.gateway.screening import Screening
 from emulator.gateway.trace import GatewayTrace
 from emulator.json_codec import JSONResponse
 from emulator.schema_check import load_schema_validator
@@ -109,6 +112,7 @@ class Exchange:
     requested_gateway: str | None = None  # cf-aig-gateway-id on the REST host, the URL's on the gateway host
     step: int = 0  # the universal endpoint's step index (cf-aig-step)
     request_id: str | None = None  # a universal step's: its request's id, once an earlier step has one
+    screening: Screening | None = None  # the gateway's guardrails and DLP, when it has any
     # Set when the answer leaves: what the log entry says of it, read when the logs API asks.
     finished_at: float = 0.0
     response_type: str | None = None
@@ -134,6 +138,7 @@ class Exchange:
             "attempts": [a.view() for a in self.attempts],
             "cache_status": self.trace.cache_status if self.trace else None,
             "header_notes": list(self.options.ignored),
+            **(self.screening.view() if self.screening is not None else {}),
         }
 
     def log_entry(self) -> dict[str, Any]:
@@ -148,6 +153,15 @@ class Exchange:
             self.response_body.finished = written
         else:
             written()
+
+    @property
+    def run_api(self) -> bool:
+        """The REST host's `/run` routes (ai/run, ai/run/{model}), whose guardrail answers differ."""
+        return self.endpoint == RUN and self.path.startswith("/client/v4/")
+
+    @property
+    def on_gateway_host(self) -> bool:
+        return self.path.startswith("/v1/")
 
     @property
     def provider(self) -> str:
@@ -237,10 +251,13 @@ class Pipeline:
         streaming: bool,
         produce: Callable[[Fixture | None], Answer],
         render: Callable[[Answer, Fixture | None], Response],
+        screened: Any = None,
     ) -> Response:
         """The simulated upstream's answer as the gateway delivers it. Without a gateway
         (plain Workers AI) there is a single attempt and no cache. The fixture is looked up
-        (`find`) only when the request gets past the cache: a hit never reaches the upstream."""
+        (`find`) only when the request gets past the cache: a hit never reaches the upstream.
+        `screened` is what the gateway's guardrails and DLP read the prompt from (the parsed
+        ChatRequest, a task's input, or the embedding texts); a hit is not screened again."""
         decision = NO_CACHE
         in_gateway = ex.trace is not None
         if in_gateway:
@@ -251,6 +268,11 @@ class Pipeline:
                 hit = self.state.cache.get(gateway_scope(ex), decision.key)
                 if hit is not None:
                     return self._cache_hit(ex, hit)
+            settings = ex.gateway_settings
+            if settings.get("guardrails") or settings.get("dlp"):
+                ex.screening = Screening.of(settings)
+                if ex.screening is not None:
+                    self._screen_prompt(ex, ex.screening, screened)
         fixture = find()
         if fixture is None and self.state.unmatched_goes_upstream:
             raise NoFixture()
@@ -268,6 +290,8 @@ class Pipeline:
         usage = getattr(result.answer, "usage", None)
         if usage is not None:
             ex.tokens = (usage.input_tokens, usage.output_tokens)
+        if ex.screening is not None:
+            self._screen_response(ex, ex.screening, result.answer, screened, streaming)
         response = render(result.answer, fixture)
         if decision.applies:
             assert ex.trace is not None and decision.key is not None and decision.ttl is not None
@@ -279,6 +303,48 @@ class Pipeline:
                 )
                 self.state.cache.put(gateway_scope(ex), decision.key, stored, decision.ttl)
         return response
+
+    # --- guardrails and DLP, around the upstream ---------------------------------------------
+    def _screen_prompt(self, ex: Exchange, screening: Screening, screened: Any) -> None:
+        """Before any attempt: the guardrails' prompt verdict, then the DLP policies that check
+        requests. A block (or a failing scanner under a Block rule) answers in place of the upstream."""
+        rules = screening.guardrails
+        if rules is not None:
+            evaluation = evaluate(rules, PROMPT, guarded_text(screened), self.state.classifications, self.state.scanner)
+            if evaluation is not None:
+                screening.evaluations.append(evaluation)
+                err = enforcement(evaluation, rules, ex.run_api)
+                if err is not None:
+                    raise err
+        if screening.policies:
+            findings = dlp.scan(screening.policies, dlp.REQUEST, scanned_text(screened), self.state.dlp_profiles)
+            screening.findings.extend(findings)
+            if any(f.action == dlp.BLOCK for f in findings):
+                raise dlp.request_blocked()
+
+    def _screen_response(self, ex: Exchange, screening: Screening, answer: Answer, screened: Any, streaming: bool) -> None:
+        """A text-generation answer, before it is rendered: the guardrails' response verdict
+        (not enforced for a stream on the REST host, which gets the whole stream; on the gateway
+        host a guarded stream is answered as one non-streamed payload), then DLP."""
+        if not isinstance(answer, Completion):
+            return  # embeddings, other tasks, upstream errors: no response evaluation
+        rules = screening.guardrails
+        text = answer_text(answer)
+        if rules is not None:
+            buffered = streaming and ex.on_gateway_host
+            evaluation = evaluate(rules, RESPONSE, text, self.state.classifications, self.state.scanner, enforced=not streaming or buffered)
+            if evaluation is not None:
+                screening.evaluations.append(evaluation)
+                if buffered and isinstance(screened, ChatRequest):
+                    screened.stream = False
+                err = enforcement(evaluation, rules, ex.run_api)
+                if err is not None:
+                    raise err
+        if screening.policies:
+            findings = dlp.scan(screening.policies, dlp.RESPONSE, text, self.state.dlp_profiles)
+            screening.findings.extend(findings)
+            if any(f.action == dlp.BLOCK for f in findings):
+                raise dlp.response_blocked()
 
     def _cache_hit(self, ex: Exchange, hit: CachedResponse) -> Response:
         assert ex.trace is not None
@@ -309,6 +375,10 @@ class Pipeline:
             names = ex.trace.header_names()
             # The gateway's headers replace any of the same name the answer set (a fixture's, a cached one's).
             response.raw_headers[:] = [h for h in response.raw_headers if h[0] not in names] + trace
+            if ex.screening is not None:
+                found = ex.screening.dlp_header()
+                if found is not None:
+                    response.raw_headers.append(found)
             self._log(ex, response)
         self.state.journal.record(ex)
         return response
@@ -381,7 +451,7 @@ class Pipeline:
                 return JSONResponse(dialect.render(req, answer, ctx), headers=id_header)
 
             produce = lambda fixture: answer_chat(req, fixture, self.state.settings.seed)  # noqa: E731
-            return self._finish(ex, await self._through_gateway(ex, find, req.stream, produce, render))
+            return self._finish(ex, await self._through_gateway(ex, find, req.stream, produce, render, req))
 
         return await self._in_dialect(request, dialect, door, handle)
 
@@ -403,7 +473,7 @@ class Pipeline:
                 assert isinstance(answer, TaskOutput)
                 return JSONResponse(answer.value, headers=id_header)
 
-            return self._finish(ex, await self._through_gateway(ex, lambda: None, False, produce, render))
+            return self._finish(ex, await self._through_gateway(ex, lambda: None, False, produce, render, req))
 
         return await self._in_dialect(request, dialect, door, handle)
 
@@ -430,7 +500,7 @@ class Pipeline:
                 assert isinstance(answer, TaskOutput)
                 return JSONResponse(dialect.render_embeddings(req, answer), headers=id_header)
 
-            return self._finish(ex, await self._through_gateway(ex, find, False, produce, render))
+            return self._finish(ex, await self._through_gateway(ex, find, False, produce, render, req.texts))
 
         return await self._in_dialect(request, dialect, door, handle)
 
@@ -539,7 +609,7 @@ class Pipeline:
             find_task = lambda: self._match(ex, RUN, model.name, _task_text(model_input))  # noqa: E731
             produce_task = lambda fixture: answer_task(model, model_input, fixture, self.state.settings.seed)  # noqa: E731
             render_task = lambda answer, _fixture: self._render_task(ex, model, answer, extra_headers)  # noqa: E731
-            return self._finish(ex, await self._through_gateway(ex, find_task, False, produce_task, render_task))
+            return self._finish(ex, await self._through_gateway(ex, find_task, False, produce_task, render_task, model_input))
         if model.is_workers_ai:
             req = workers_ai.parse_text_generation(model, model_input)
             dialect = None
@@ -563,7 +633,7 @@ class Pipeline:
             return JSONResponse(cloudflare_v4.success(result), headers=extra_headers)
 
         produce = lambda fixture: answer_chat(req, fixture, self.state.settings.seed)  # noqa: E731
-        return self._finish(ex, await self._through_gateway(ex, find, req.stream, produce, render))
+        return self._finish(ex, await self._through_gateway(ex, find, req.stream, produce, render, req))
 
     def _stream(self, wire_format: str, req: ChatRequest, answer: Completion, ctx: RenderContext, fixture: Fixture | None, headers: dict[str, str]) -> Response:
         plan = StreamPlan.of(fixture)
@@ -650,6 +720,8 @@ def gateway_log_entry(ex: Exchange) -> dict[str, Any]:
         "attempts": [a.view() for a in ex.attempts],
         "collect_log_payload": ex.options.collect_log_payload,
     }
+    if ex.screening is not None:
+        entry.update(ex.screening.view())
     if ex.options.collect_log_payload:
         entry["request_head"] = ex.raw_body.decode("utf-8", "replace")
         entry["response_head"] = body.decode("utf-8", "replace")
@@ -699,6 +771,30 @@ def check_envelope(body: Any) -> None:
         raise workers_ai.bad_input("options.webhookUrl requires options.background to be true")
     if "webhookFormat" in options and "webhookUrl" not in options:
         raise workers_ai.bad_input("options.webhookFormat requires options.webhookUrl")
+
+
+def guarded_text(screened: Any) -> str:
+    """The prompt the guardrails classify: a chat's last user message (what a fixture's `content`
+    matches), a task's text, the embedding texts."""
+    if isinstance(screened, ChatRequest):
+        return screened.last_user_text
+    if isinstance(screened, list):
+        return "\n".join(t for t in screened if isinstance(t, str))
+    return _task_text(screened)
+
+
+def scanned_text(screened: Any) -> str:
+    """The request text DLP scans: every message of a chat (system and tool messages too)."""
+    if isinstance(screened, ChatRequest):
+        return screened.prompt_text
+    return guarded_text(screened)
+
+
+def answer_text(answer: Completion) -> str:
+    """A text-generation answer's text, tool-call arguments included."""
+    parts = [answer.text or ""]
+    parts.extend(json_codec.dumps_text(call.arguments) for call in answer.tool_calls)
+    return "\n".join(parts)
 
 
 def _task_text(model_input: Any) -> str:

@@ -6,11 +6,13 @@ Precedence: command-line flag > environment variable > config file > default.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 
+from emulator.gateway.dlp import ProfileCatalog
 from emulator.journal import DEFAULT_JOURNAL_SIZE
 from emulator.schema_check import ConfigError, load_schema_validator, read_data_file
 
@@ -49,6 +51,10 @@ class Settings:
     journal_max_entries: int = DEFAULT_JOURNAL_SIZE
     # Where gateways, logs and the clock are kept across restarts (SQLite); None: in memory only.
     state_dir: Path | None = None
+    # The account's Custom DLP profiles (config `dlp_profiles`), besides the shipped ones.
+    dlp_profiles: tuple[dict[str, Any], ...] = ()
+    # The guardrail scanner's state at start and after each reset: available | unavailable | credits_exhausted.
+    guardrails_scanner: str = "available"
 
     @property
     def example_account_id(self) -> str:
@@ -122,6 +128,10 @@ def _from_config(data: dict[str, Any]) -> dict[str, Any]:
         values["fixture_dirs"] = tuple(Path(p) for p in data["fixtures"])
     if "state_dir" in data:
         values["state_dir"] = Path(data["state_dir"])
+    if "dlp_profiles" in data:
+        values["dlp_profiles"] = tuple(data["dlp_profiles"])
+    if "guardrails_scanner" in data:
+        values["guardrails_scanner"] = data["guardrails_scanner"]
     return values
 
 
@@ -160,4 +170,30 @@ def build_settings(flags: dict[str, Any], environ: dict[str, str] | None = None)
     for gateway_id in settings.gateways:
         if len(gateway_id) > 64:
             raise ConfigError(f"gateway id {gateway_id[:20]}...: at most 64 characters")
+    check_content_settings(settings)
     return settings
+
+
+def check_content_settings(settings: Settings) -> None:
+    """What the config schema cannot say: regexes that compile, policies naming known DLP profiles."""
+    where = str(settings.config_file or "config")
+    for index, profile in enumerate(settings.dlp_profiles):
+        for e_index, entry in enumerate(profile["entries"]):
+            try:
+                re.compile(entry["regex"])
+            except re.error as exc:
+                raise ConfigError(f"{where}: $.dlp_profiles[{index}].entries[{e_index}].regex: invalid regular expression: {exc}") from exc
+    catalog = ProfileCatalog(settings.dlp_profiles)
+    for gateway_id, gateway in settings.gateways.items():
+        for category, regexes in (gateway.get("guardrail_patterns") or {}).items():
+            for regex in regexes:
+                try:
+                    re.compile(regex)
+                except re.error as exc:
+                    raise ConfigError(f"{where}: gateway {gateway_id}: guardrail_patterns.{category}: invalid regular expression: {exc}") from exc
+        dlp = gateway.get("dlp") or {}
+        policies = dlp.get("policies", [dlp] if "profiles" in dlp else [])
+        for policy in policies:
+            for profile_id in policy.get("profiles", []):
+                if profile_id not in catalog:
+                    raise ConfigError(f"{where}: gateway {gateway_id}: dlp: unknown DLP profile {profile_id!r} (shipped ones are listed in the README; custom ones go in dlp_profiles)")

@@ -9,6 +9,8 @@ from emulator.catalog import Catalog, model_from_entry
 from emulator.clock import Clock, make_clock
 from emulator.fixtures import FixtureSet, fixture_files, parse_fixture_file
 from emulator.gateway.cache import ResponseCache
+from emulator.gateway.dlp import ProfileCatalog
+from emulator.gateway.guardrails import Classifications, Scanner
 from emulator.gateway.gateways import GatewayRegistry
 from emulator.gateway.logs import LogStore
 from emulator.gateway.ratelimit import RateLimiter
@@ -37,6 +39,9 @@ class EmulatorState:
             self.logs = LogStore(settings.log_max_entries)
         else:
             self._restore(settings.state_dir)
+        self.classifications = Classifications()
+        self.scanner = Scanner(settings.guardrails_scanner)
+        self.dlp_profiles = ProfileCatalog(settings.dlp_profiles)
         self.loaded_files: list[Path] = []
         # Record mode's --record-missing: a request no fixture matches goes to the upstream (NoFixture).
         self.unmatched_goes_upstream = False
@@ -86,6 +91,7 @@ class EmulatorState:
             self.catalog.add_provider_ids(provider, ids)
         if answers:
             self.fixtures.add_file_fixtures(data.get("fixtures", []), str(path))
+            self.classifications.add_file_rules(data.get("classifications", []), str(path))
         self.loaded_files.append(path)
 
     def reset(self) -> None:
@@ -98,3 +104,5 @@ class EmulatorState:
         self.cache.reset()
         self.rate_limits.reset()
         self.logs.reset()
+        self.classifications.reset()
+        self.scanner.reset()

@@ -31,6 +31,15 @@ def emulator() -> RunningEmulator:
     running.stop()
 
 
+@pytest.fixture(scope="session")
+def guarded_emulator() -> RunningEmulator:
+    """An emulator whose config has guardrail and DLP gateways (tests/guardrails/)."""
+    here = Path(__file__).parent / "guardrails"
+    running = start_emulator("--config", str(here / "config.yaml"), "--fixtures", str(here / "fixtures"))
+    yield running
+    assert "Traceback" not in running.stop()
+
+
 @pytest.fixture(autouse=True)
 def no_server_error_in_the_session_emulator(request):
     """A test that made the shared emulator log a traceback (a 500) fails, naming it."""

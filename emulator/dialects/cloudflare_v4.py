@@ -24,7 +24,14 @@ def failure(errors: list[tuple[int, str]], result: Any = None) -> dict[str, Any]
 
 
 def gateway_error(err: GatewayError) -> dict[str, Any]:
-    return failure([(err.code, err.message), *err.extra])
+    body = failure([(err.code, err.message), *err.extra])
+    if err.ai_gateway_error:
+        # The v4 envelope a client of the REST host reads, with the AiGatewayError fields beside it.
+        body.update({
+            "error": [{"code": err.code, "message": err.message}], "name": "AiGatewayError",
+            "httpCode": err.status, "internalCode": err.code, "message": err.message, "description": err.message,
+        })
+    return body
 
 
 def page_info(count: int, page: int, per_page: int, total: int) -> dict[str, Any]:

@@ -14,7 +14,7 @@ MAX_PER_PAGE = 50
 LIST_FIELDS = (
     "id", "cached", "created_at", "duration", "model", "path", "provider", "success", "tokens_in", "tokens_out",
     "cost", "custom_cost", "metadata", "model_type", "request_content_type", "request_type",
-    "response_content_type", "status_code", "step", "event_id",
+    "response_content_type", "status_code", "step", "event_id", "guardrails", "dlp_action",
 )
 
 

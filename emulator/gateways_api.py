@@ -20,7 +20,6 @@ from starlette.routing import Route
 from emulator.dialects import cloudflare_v4
 from emulator.errors import GatewayError
 from emulator.gateway.auth import authenticate, check_account
-from emulator.gateway.dlp import ProfileCatalog
 from emulator.gateway.gateways import MAX_GATEWAY_ID, Gateway
 from emulator.gateway.guardrails import CATEGORIES
 from emulator.gateway.logs import MAX_PER_PAGE, list_view, matches_filter
@@ -60,7 +59,7 @@ def gateway_view(gateway: Gateway) -> dict[str, Any]:
     return view
 
 
-def check_fields(body: Any, required: tuple[str, ...], profiles: ProfileCatalog | None = None) -> dict[str, Any]:
+def check_fields(body: Any, required: tuple[str, ...]) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise invalid("Request body must be a JSON object")
     missing = [k for k in required if k not in body]
@@ -82,7 +81,7 @@ def check_fields(body: Any, required: tuple[str, ...], profiles: ProfileCatalog 
     if fields.get("guardrails") is not None:
         check_guardrails(fields["guardrails"])
     if "dlp" in fields:
-        check_dlp(fields["dlp"], profiles)
+        check_dlp(fields["dlp"])
     return fields
 
 
@@ -106,8 +105,10 @@ def check_guardrails(value: Any) -> None:
             raise invalid(f"guardrails.{phase}: unknown field (prompt, response)")
 
 
-def check_dlp(value: Any, profiles: ProfileCatalog | None) -> None:
-    """Policies `{enabled, policies: [{id, action, check, enabled, profiles}]}` or one policy `{action, enabled, profiles}`."""
+def check_dlp(value: Any) -> None:
+    """Policies `{enabled, policies: [{id, action, check, enabled, profiles}]}` or one policy
+    `{action, enabled, profiles}`. Profile ids are not checked (Zero Trust keeps the account's
+    profiles; whether the API checks them is undocumented): one the emulator does not know finds nothing."""
     if not isinstance(value, dict) or not isinstance(value.get("enabled"), bool):
         raise invalid("dlp.enabled: required, a boolean")
     single = "policies" not in value
@@ -132,9 +133,6 @@ def check_dlp(value: Any, profiles: ProfileCatalog | None) -> None:
             raise invalid(f"{where}.enabled: must be a boolean")
         if not isinstance(policy["profiles"], list) or any(not isinstance(p, str) for p in policy["profiles"]):
             raise invalid(f"{where}.profiles: must be an array of profile ids")
-        for profile_id in policy["profiles"]:
-            if profiles is not None and profile_id not in profiles:
-                raise invalid(f"{where}.profiles: unknown DLP profile {profile_id!r}")
 
 
 class GatewaysApi:
@@ -184,7 +182,7 @@ class GatewaysApi:
                 info = cloudflare_v4.page_info(len(chunk), page, per_page, len(gateways))
                 return JSONResponse(cloudflare_v4.success([gateway_view(g) for g in chunk], info))
             body = await self._body(request)
-            fields = check_fields(body, ("id", *REQUIRED_FIELDS), self.state.dlp_profiles)
+            fields = check_fields(body, ("id", *REQUIRED_FIELDS))
             gateway_id = body["id"]
             if not isinstance(gateway_id, str) or not 1 <= len(gateway_id) <= MAX_GATEWAY_ID:
                 raise invalid(f"id: must be a string of 1 to {MAX_GATEWAY_ID} characters")
@@ -200,7 +198,7 @@ class GatewaysApi:
             account_id = self._account(request)
             gateway = self._gateway(account_id, request.path_params["gateway_id"])
             if request.method == "PUT":
-                fields = check_fields(await self._body(request), REQUIRED_FIELDS, self.state.dlp_profiles)
+                fields = check_fields(await self._body(request), REQUIRED_FIELDS)
                 if fields.get("cache_invalidate_on_update", gateway.settings.get("cache_invalidate_on_update")):
                     self.state.cache.drop_scope(f"{account_id}/{gateway.id}")
                 self.state.gateways.update(gateway, fields)

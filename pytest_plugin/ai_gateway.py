@@ -118,6 +118,39 @@ class AiGateway(AccountUrls):
         self.require_control("remove_fixture()")
         self._control("DELETE", "/fixtures/" + quote(fixture_id, safe=""))
 
+    # --- guardrails ----------------------------------------------------------------------------
+    def classify(
+        self, content: str | dict[str, str], categories: list[str], *, applies_to: str = "both", name: str | None = None
+    ) -> AddedClassification:
+        """Put content in hazard categories (S1-S13, P1) until reset; also a context manager.
+        `content` is a fixture text matcher (a string matches exactly; {"contains": ...},
+        {"regex": ...}); `applies_to` prompt, response or both. What a gateway then does (flag or
+        block) is its `guardrails` setting."""
+        rule: dict[str, Any] = {"content": content, "categories": list(categories), "applies_to": applies_to}
+        if name is not None:
+            rule["name"] = name
+        self.require_control("classify()")
+        added = self._control("POST", "/classifications", rule)["classifications"][0]
+        return AddedClassification(self, added["id"], added.get("name"))
+
+    flag = classify  # ai_gateway.flag(content=..., categories=["S1"]): the same call
+
+    def guardrail_scanner(self, state: str) -> None:
+        """Script the guardrail scanner until reset: available, unavailable or credits_exhausted."""
+        self.require_control("guardrail_scanner()")
+        self._control("POST", "/guardrails", {"scanner": state})
+
+    def create_gateway(self, gateway_id: str, **settings: Any) -> dict[str, Any]:
+        """Create a gateway through the management API (e.g. guardrails={...}, dlp={...}); the
+        fields the API requires default to the dashboard's defaults."""
+        body = {"id": gateway_id, "cache_invalidate_on_update": False, "cache_ttl": 0, "collect_logs": True,
+                "rate_limiting_interval": 0, "rate_limiting_limit": 0, **settings}
+        path = f"/client/v4/accounts/{self.account_id}/ai-gateway/gateways"
+        status, answer = self._call("POST", path, body, headers=self.auth_headers())
+        if status != 200:
+            raise AssertionError(f"POST {path} answered {status}: {answer}")
+        return answer["result"]
+
     def advance_clock(self, seconds: float) -> float:
         """Move the emulator's virtual clock forward; returns the new time (epoch seconds)."""
         self.require_control("advance_clock()")
@@ -208,6 +241,28 @@ class AddedFixture:
 
     def __repr__(self) -> str:
         return f"<AddedFixture {self.id} {self.name!r}>"
+
+
+class AddedClassification:
+    """A guardrail classification added for one test: `remove()` it, or use it as a context manager."""
+
+    def __init__(self, gateway: AiGateway, rule_id: str, name: str | None) -> None:
+        self.gateway = gateway
+        self.id = rule_id
+        self.name = name
+
+    def remove(self) -> None:
+        self.gateway.require_control("removing a classification")
+        self.gateway._control("DELETE", "/classifications/" + quote(self.id, safe=""))
+
+    def __enter__(self) -> AddedClassification:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.remove()
+
+    def __repr__(self) -> str:
+        return f"<AddedClassification {self.id} {self.name!r}>"
 
 
 def _opener(base_url: str):

@@ -21,6 +21,16 @@ class RecordedRequest:
         return self.entry.get("endpoint", "")
 
     @property
+    def guardrails(self) -> list[dict[str, Any]]:
+        """The gateway's guardrail evaluations: phase, categories, action, scanner, enforced."""
+        return self.entry.get("guardrails") or []
+
+    @property
+    def dlp_action(self) -> str | None:
+        """FLAG or BLOCK when the gateway's DLP policies found something, else None."""
+        return self.entry.get("dlp_action")
+
+    @property
     def path(self) -> str:
         return self.entry.get("path", "")
 
@@ -123,6 +133,13 @@ def _describe_entry(number: int, entry: dict[str, Any]) -> list[str]:
         lines.append(f"   error: {entry['error']}")
     for note in entry.get("header_notes") or []:
         lines.append(f"   header: {note}")
+    for verdict in entry.get("guardrails") or []:
+        lines.append("   " + _describe_verdict(verdict))
+    if entry.get("dlp_action"):
+        lines.append(
+            f"   dlp: {entry['dlp_action']} (check {', '.join(entry.get('dlp_check') or [])}; policies {', '.join(entry.get('dlp_policy_ids') or [])}; "
+            f"profiles {', '.join(entry.get('dlp_profile_ids') or [])})"
+        )
     lines.append(f"   sent: {_short(entry.get('body'), MAX_BODY_CHARS)}")
     if entry.get("fixture"):
         lines.append(f"   answered by fixture {entry['fixture']!r}")
@@ -136,6 +153,21 @@ def _describe_entry(number: int, entry: dict[str, Any]) -> list[str]:
         if len(report) > MAX_FIXTURE_LINES:
             lines.append(f"     ... and {len(report) - MAX_FIXTURE_LINES} more")
     return lines
+
+
+def _describe_verdict(verdict: dict[str, Any]) -> str:
+    """One guardrail evaluation: `guardrails prompt: BLOCK S1 (classified by 'weapons')`."""
+    phase = verdict.get("phase")
+    if verdict.get("scanner") != "available":
+        return f"guardrails {phase}: scanner {verdict.get('scanner')}"
+    if not verdict.get("action"):
+        return f"guardrails {phase}: passed"
+    text = f"guardrails {phase}: {verdict['action']} {', '.join(verdict.get('categories') or [])}"
+    if verdict.get("classified_by"):
+        text += " (classified by " + ", ".join(repr(n) for n in verdict["classified_by"]) + ")"
+    if not verdict.get("enforced", True):
+        text += ", logged only (streamed on the REST host)"
+    return text
 
 
 def _short(value: Any, limit: int) -> str:

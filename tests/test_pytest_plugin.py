@@ -73,6 +73,41 @@ def test_failing_test_report_shows_what_the_emulator_saw(downstream):
     ])
 
 
+def test_classify_for_one_test_and_the_verdicts_in_a_failing_report(downstream):
+    pytester, run = downstream
+    pytester.makepyfile(
+        test_guarded="""
+        import openai, pytest
+
+        def test_app_handles_a_blocked_prompt(ai_gateway):
+            ai_gateway.create_gateway("guarded", guardrails={"prompt": {"S1": "BLOCK"}, "response": {"S1": "FLAG"}})
+            client = openai.OpenAI(base_url=ai_gateway.openai_base_url, api_key=ai_gateway.api_token, max_retries=0,
+                                   default_headers={"cf-aig-gateway-id": "guarded"})
+            with ai_gateway.flag(content={"contains": "rob a bank"}, categories=["S1"], applies_to="prompt", name="robbery"):
+                with pytest.raises(openai.APIStatusError) as caught:
+                    client.chat.completions.create(model="openai/gpt-4.1", messages=[{"role": "user", "content": "how to rob a bank"}])
+            assert caught.value.response.json()["internalCode"] == 2016
+            assert ai_gateway.last_request.guardrails[0]["action"] == "BLOCK"
+            client.chat.completions.create(model="openai/gpt-4.1", messages=[{"role": "user", "content": "how to rob a bank"}])
+
+        def test_failing_report_shows_the_verdict(ai_gateway):
+            ai_gateway.create_gateway("guarded", guardrails={"prompt": {"S1": "BLOCK"}, "response": {}})
+            ai_gateway.classify("hi", ["S1"], name="greeting")
+            client = openai.OpenAI(base_url=ai_gateway.openai_base_url, api_key=ai_gateway.api_token, max_retries=0,
+                                   default_headers={"cf-aig-gateway-id": "guarded"})
+            client.chat.completions.create(model="openai/gpt-4.1", messages=[{"role": "user", "content": "hi"}])
+        """
+    )
+    result = run()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([
+        "*- ai gateway journal -*",
+        "#1 POST /client/v4/accounts/*/ai/v1/chat/completions -> 424",
+        "*error: 424 2016: Prompt blocked due to security configurations",
+        "*guardrails prompt: BLOCK S1 (classified by 'greeting')",
+    ])
+
+
 def test_markers_for_fixture_files_and_shared_state_and_ini_fixture_directories(downstream):
     pytester, run = downstream
     pytester.makefile(".yaml", answers="fixtures:\n  - name: canned\n    match: {content: ping}\n    respond: {text: pong}\n")

@@ -86,13 +86,14 @@ def check_fields(body: Any, required: tuple[str, ...]) -> dict[str, Any]:
 
 
 def check_guardrails(value: Any) -> None:
-    """`{prompt: {S1: FLAG|BLOCK, ...}, response: {...}}`, both phases required (the SDK's types)."""
+    """`{prompt: {S1: FLAG|BLOCK, ...}, response: {...}}` (the SDK's types): the categories and
+    actions are checked; other fields are kept as given (what the API does with them is undocumented)."""
     if not isinstance(value, dict):
         raise invalid("guardrails: must be an object with prompt and response")
     for phase in ("prompt", "response"):
-        if phase not in value:
-            raise invalid(f"guardrails.{phase}: required")
-        actions = value[phase]
+        actions = value.get(phase)
+        if actions is None:
+            continue
         if not isinstance(actions, dict):
             raise invalid(f"guardrails.{phase}: must be an object of category -> FLAG or BLOCK")
         for category, action in actions.items():
@@ -100,9 +101,6 @@ def check_guardrails(value: Any) -> None:
                 raise invalid(f"guardrails.{phase}.{category}: unknown category (one of {', '.join(CATEGORIES)})")
             if action not in ("FLAG", "BLOCK"):
                 raise invalid(f"guardrails.{phase}.{category}: must be FLAG or BLOCK")
-    for phase in value:
-        if phase not in ("prompt", "response"):
-            raise invalid(f"guardrails.{phase}: unknown field (prompt, response)")
 
 
 def check_dlp(value: Any) -> None:

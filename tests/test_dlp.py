@@ -130,6 +130,17 @@ def test_streamed_answer_is_scanned_whole_before_it_is_sent(emu):
     assert "".join(chunk.choices[0].delta.content or "" for chunk in raw.parse() if chunk.choices) == "Mail ops@example.com."
 
 
+def test_gateway_host_flags_and_blocks_requests_with_the_header(emu):
+    client = openai.OpenAI(base_url=gateway_url(emu, "dlp-block") + "/openai", api_key="sk-anything", max_retries=0)
+    raw = client.chat.completions.with_raw_response.create(model="gpt-4.1", messages=[{"role": "user", "content": "mail a@b.io"}])
+    assert raw.parse().choices[0].message.content
+    assert dlp_header(raw.headers) == {"findings": [finding(PII, [ENTRIES["email"]], ["flag_pii"])], "action": "FLAG"}
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(model="gpt-4.1", messages=[{"role": "user", "content": "4111-1111-1111-1111"}], stream=True)
+    assert caught.value.response.json()["error"] == [{"code": 2029, "message": REQUEST_BLOCKED}]
+    assert dlp_header(caught.value.response.headers)["action"] == "BLOCK"
+
+
 def test_single_policy_form_checks_requests_and_responses(emu):
     client = cloudflare.Cloudflare(api_token=emu.api_token, base_url=emu.cloudflare_base_url, max_retries=0)
     settings = {"cache_invalidate_on_update": False, "cache_ttl": 0, "collect_logs": True, "rate_limiting_interval": 0, "rate_limiting_limit": 0}

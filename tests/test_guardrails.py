@@ -149,6 +149,15 @@ def test_gateway_host_answers_in_the_ai_gateway_error_body(emu):
     assert (response.status_code, response.json()) == (424, ai_gateway_error(424, 2016, PROMPT_BLOCKED))
 
 
+def test_gateway_host_flags_and_answers_as_usual(emu):
+    add_fixture(emu, {"match": {"content": "review my essay"}, "respond": {"text": "This essay is hateful."}})
+    claude = anthropic.Anthropic(base_url=gateway_url(emu, "guarded") + "/anthropic", api_key="sk-ant-anything", max_retries=0)
+    raw = claude.messages.with_raw_response.create(model="claude-sonnet-4-5", max_tokens=50, messages=ask("review my essay"))
+    assert raw.parse().content[0].text == "This essay is hateful."
+    verdicts = log_entry(emu, "guarded", raw.headers["cf-aig-log-id"]).to_dict()["guardrails"]
+    assert [(v["phase"], v["action"], v["categories"]) for v in verdicts] == [("prompt", None, []), ("response", "FLAG", ["S10"])]
+
+
 # --- streaming ----------------------------------------------------------------------------------------
 def test_rest_host_streams_a_blocked_response_whole_and_logs_the_verdict(emu):
     stream = rest_openai(emu, "guarded").chat.completions.create(model="openai/gpt-4.1", messages=ask("tell me a chemistry story"), stream=True)

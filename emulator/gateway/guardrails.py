@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from emulator.errors import GatewayError
-from emulator.fixtures import TextMatcher, text_matcher
+from emulator.text_matcher import TextMatcher, text_matcher
 
 CATEGORIES = (*(f"S{n}" for n in range(1, 14)), "P1")
 PROMPT, RESPONSE = "prompt", "response"

@@ -28,8 +28,8 @@ from emulator.dialects.openai_chat import DIALECT as OPENAI_CHAT
 from emulator.dialects.openai_embeddings import DIALECT as OPENAI_EMBEDDINGS
 from emulator.errors import GatewayError, InvalidRequest, NoFixture, client_gone
 from emulator.fixtures import NO_REPORT, Fixture, MatchContext, MatchReport
-from emulator.gateway.attempts import Attempt, RetryPolicy, run_attempts, timeout_error
 from emulator.gateway import dlp
+from emulator.gateway.attempts import Attempt, RetryPolicy, run_attempts, timeout_error
 from emulator.gateway.auth import authenticate, check_account
 from emulator.gateway.cache import NO_CACHE, CachedResponse, decide, default_key
 from emulator.gateway.credentials import PROVIDER_REJECTED_CREDENTIALS, credentials_rejected, uses_stored_keys

@@ -269,7 +269,7 @@ class Pipeline:
                 if hit is not None:
                     return self._cache_hit(ex, hit)
             settings = ex.gateway_settings
-            if settings.get("guardrails") or settings.get("dlp"):
+            if "guardrails" in settings or "dlp" in settings:  # a key test: the cheapest "not configured"
                 ex.screening = Screening.of(settings)
                 if ex.screening is not None:
                     self._screen_prompt(ex, ex.screening, screened)

@@ -106,7 +106,6 @@ class ControlApi:
             return _problem(404, f"no runtime fixture {fixture_id!r}")
         return JSONResponse({"removed": fixture_id})
 
-
     async def classifications(self, request: Request) -> Response:
         """Guardrail classifications added at run time (validated like the fixture files' `classifications`)."""
         rules = self.state.classifications
@@ -115,7 +114,10 @@ class ControlApi:
         if request.method == "DELETE":
             rules.reset()
             return JSONResponse({"classifications": []})
-        body = await _json(request)
+        try:
+            body = await _json(request)
+        except BodyNotJSON as exc:
+            return _problem(400, str(exc))
         document = body if isinstance(body, dict) and "classifications" in body else {"classifications": [body]}
         try:
             check_fixture_document(document, "request body")
@@ -134,7 +136,10 @@ class ControlApi:
         """The guardrail scanner's scripted state: available, unavailable or credits_exhausted."""
         scanner = self.state.scanner
         if request.method == "POST":
-            body = await _json(request)
+            try:
+                body = await _json(request)
+            except BodyNotJSON as exc:
+                return _problem(400, str(exc))
             if not isinstance(body, dict) or body.get("scanner") not in SCANNER_STATES:
                 return _problem(400, f"body must be {{\"scanner\": one of {', '.join(SCANNER_STATES)}}}")
             scanner.status = body["scanner"]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from emulator import json_codec
-from emulator.catalog import CHAT, MESSAGES, RESPONSES, RUN, TEXT_GENERATION, Catalog
+from emulator.catalog import CHAT, EMBEDDINGS, MESSAGES, RESPONSES, RUN, TEXT_GENERATION, Catalog
 from emulator.completion import ChatRequest
 from emulator.dialects.anthropic_messages import DIALECT as ANTHROPIC
 from emulator.dialects.openai_chat import DIALECT as OPENAI_CHAT
@@ -116,7 +116,7 @@ class Recognized:
 
     endpoint: str
     model: str | None
-    wire: str  # the answer's wire format: chat_completions | responses | messages | run (Workers AI) | task
+    wire: str  # the answer's wire format: chat_completions | responses | messages | run (Workers AI) | task | verbatim
     request: ChatRequest | None
     body: Any
 
@@ -138,6 +138,11 @@ def recognize(exchange: RecordedExchange, catalog: Catalog) -> Recognized | None
             model = body.get("model") if rest_host or "/workers-ai/" in path else None
             model = _catalog_name(catalog, model)
             return Recognized(endpoint, model, endpoint, _parsed(dialect, body), body)
+    if path.endswith("/embeddings"):
+        # Answered verbatim: the emulator answers a fixture's `output` that is not Workers AI's
+        # {shape, data} as it is, so the recorded list replays byte for byte.
+        model = body.get("model") if rest_host or "/workers-ai/" in path else None
+        return Recognized(EMBEDDINGS, _catalog_name(catalog, model), "verbatim", None, body)
     if path.endswith("/ai/run") and rest_host:
         model, model_input = body.get("model"), body.get("input")
     else:
@@ -182,7 +187,12 @@ def match_of(recognized: Recognized) -> dict[str, Any]:
     if recognized.model:
         match["model"] = recognized.model
     request = recognized.request
-    if request is None:
+    if request is None:  # a task or embeddings: the whole body, and its last text for the index
+        texts = recognized.body.get("input", recognized.body.get("text")) if recognized.endpoint == EMBEDDINGS else None
+        if isinstance(texts, list) and texts and isinstance(texts[-1], str):
+            match["content"] = texts[-1]
+        elif isinstance(texts, str):
+            match["content"] = texts
         match["json_path"] = {"$": {"equals": recognized.body}}
         return match
     match["content"] = request.last_user_text
@@ -208,6 +218,8 @@ def respond_of(exchange: RecordedExchange, recognized: Recognized) -> dict[str, 
         except (ValueError, UnicodeDecodeError):
             return {"error": {"status": exchange.status, "message": exchange.response_body.decode("utf-8", "replace")}}
         return {"error": {"status": exchange.status, "body": body}}
+    if recognized.wire == "verbatim":
+        return {"output": json_codec.loads(exchange.response_body)}
     if recognized.wire == "task":
         if not exchange.response_headers.get("content-type", "").startswith("application/json"):
             return None

@@ -54,6 +54,7 @@ def conversation(base_url: str) -> list[bytes]:
     keep(cf.ai.with_raw_response.run(llama, account_id=ACCOUNT_ID, prompt="Hello, Workers AI", extra_headers=headers))
     keep(cf.ai.with_raw_response.run(llama, account_id=ACCOUNT_ID, prompt="Stream, Workers AI", stream=True, extra_headers=headers))
     keep(cf.ai.with_raw_response.run("@cf/meta/m2m100-1.2b", account_id=ACCOUNT_ID, text="Hello", target_lang="fr", extra_headers=headers))
+    keep(oa.embeddings.with_raw_response.create(model="@cf/baai/bge-small-en-v1.5", input=["cats", "dogs"], extra_headers=headers))
     return bodies
 
 

@@ -245,3 +245,17 @@ def test_record_option_records_the_session_and_drift_reports_in_contract_mode(do
     assert json.loads(file.read_text())["fixtures"][0]["match"]["content"] == "record me"
     drift = run("--ai-gateway-url", emulator.base_url, "--ai-gateway-drift", str(out), "--ai-gateway-account-id", emulator.account_id)
     drift.stdout.fnmatch_lines(["*ai gateway drift*", f"ok {file}#0 recorded-00001", "1 recorded fixtures, 0 drifted"])
+
+
+def test_record_missing_option_records_only_what_no_fixture_answers(downstream, emulator, tmp_path):
+    pytester, run = downstream
+    pytester.makepyfile(test_missing="""
+        def test_asks(openai_client, ai_gateway):
+            ai_gateway.add_fixture(match={"content": "scripted"}, respond={"text": "from the test"})
+            ask = lambda text: openai_client.chat.completions.create(model="openai/gpt-4.1", messages=[{"role": "user", "content": text}]).choices[0].message.content
+            assert ask("scripted") == "from the test"
+            assert ask("not scripted")
+    """)
+    out = tmp_path / "recorded"
+    run("--ai-gateway-record", emulator.base_url, "--ai-gateway-record-missing", "--ai-gateway-record-dir", str(out)).assert_outcomes(passed=1)
+    assert [json.loads(f.read_text())["fixtures"][0]["match"]["content"] for f in out.glob("*.json")] == ["not scripted"]

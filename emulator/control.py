@@ -15,6 +15,7 @@ from emulator import __version__
 from emulator.fixtures import check_fixture_document
 from emulator.gateway.guardrails import SCANNER_STATES
 from emulator.json_codec import JSONResponse
+from emulator.openapi import openapi_document
 from emulator.schema_check import ConfigError
 from emulator.state import EmulatorState
 
@@ -144,61 +145,6 @@ class ControlApi:
                 return _problem(400, f"body must be {{\"scanner\": one of {', '.join(SCANNER_STATES)}}}")
             scanner.status = body["scanner"]
         return JSONResponse({"scanner": scanner.status})
-
-
-def _op(summary: str, body: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": summary, "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}}}
-    if body is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
-    op["responses"].update(extra or {})
-    return op
-
-
-def openapi_document() -> dict[str, Any]:
-    """The control API, described for tools and for humans."""
-    bad = {"400": {"description": "Invalid body", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}
-    fixture = {"$ref": "fixture.schema.json#/$defs/fixture", "description": "A fixture, validated like fixture files (schemas/fixture.schema.json)."}
-    classification = {"$ref": "fixture.schema.json#/$defs/classification", "description": "A guardrail classification, validated like fixture files' classifications."}
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "ai-gateway-emulator control API", "version": __version__},
-        "paths": {
-            f"{PREFIX}/health": {"get": _op("Liveness, version, clock mode and seed")},
-            f"{PREFIX}/reset": {"post": _op("Forget everything at once: cache, rate-limit windows, logs, journal, clock, ids, runtime fixtures and classifications, where each fixture sequence stands, the guardrail scanner's state and API-created gateways")},
-            f"{PREFIX}/clock": {
-                "get": _op("Read the clock: mode, now (Unix seconds), iso"),
-                "post": _op("Advance the clock", {"type": "object", "required": ["advance"], "properties": {"advance": {"type": "number", "minimum": 0, "description": "seconds"}}}, bad),
-            },
-            f"{PREFIX}/journal": {
-                "get": _op("Every request received, oldest first: headers, body, matched fixture (fixture_item: which answer of a sequence) and why others did not match, attempts, cache status, log id"),
-                "delete": _op("Empty the journal"),
-            },
-            f"{PREFIX}/fixtures": {
-                "get": _op("Runtime and file fixtures, in match order"),
-                "post": _op("Add runtime fixtures: one fixture, or {fixtures: [...]}", {"anyOf": [fixture, {"type": "object", "properties": {"fixtures": {"type": "array", "items": fixture}}}]}, {"201": {"description": "Added"}, **bad}),
-                "delete": _op("Remove every runtime fixture"),
-            },
-            f"{PREFIX}/fixtures/{{fixture_id}}": {
-                "delete": {**_op("Remove one runtime fixture by id (runtime#N) or name", extra={"404": {"description": "No such runtime fixture"}}),
-                           "parameters": [{"name": "fixture_id", "in": "path", "required": True, "schema": {"type": "string"}}]},
-            },
-            f"{PREFIX}/classifications": {
-                "get": _op("Guardrail classifications, runtime ones first"),
-                "post": _op("Add runtime classifications: one, or {classifications: [...]}", {"anyOf": [classification, {"type": "object", "properties": {"classifications": {"type": "array", "items": classification}}}]}, {"201": {"description": "Added"}, **bad}),
-                "delete": _op("Remove every runtime classification"),
-            },
-            f"{PREFIX}/classifications/{{rule_id}}": {
-                "delete": {**_op("Remove one runtime classification by id (classification#N) or name", extra={"404": {"description": "No such runtime classification"}}),
-                           "parameters": [{"name": "rule_id", "in": "path", "required": True, "schema": {"type": "string"}}]},
-            },
-            f"{PREFIX}/guardrails": {
-                "get": _op("The guardrail scanner's state"),
-                "post": _op("Script the guardrail scanner (until the next reset)", {"type": "object", "required": ["scanner"], "properties": {"scanner": {"enum": list(SCANNER_STATES)}}}, bad),
-            },
-            f"{PREFIX}/openapi.json": {"get": _op("This document")},
-        },
-        "components": {"schemas": {"Problem": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}}},
-    }
 
 
 async def _json(request: Request) -> Any:

@@ -40,6 +40,8 @@ def describe(error: ValidationError) -> str:
         return f"expected {expected}, got {type_name(error.instance)}"
     if error.validator == "enum":
         return "expected one of " + ", ".join(json.dumps(v) for v in error.validator_value)
+    if error.validator == "not" and isinstance(error.validator_value, dict) and "description" in error.validator_value:
+        return error.validator_value["description"]  # what a `not` forbids, in the schema's words
     return error.message
 
 

@@ -20,6 +20,7 @@ FIXTURE = "ai_gateway"
 KEEP_STATE = "ai_gateway_keep_state"
 FIXTURE_FILES = "ai_gateway_fixtures"
 EMULATOR_ONLY = "ai_gateway_emulator_only"
+CLASSIFY = "ai_gateway_classify"
 
 _gateway_key = pytest.StashKey["AiGateway"]()
 _last_scope_key = pytest.StashKey["str | None"]()
@@ -60,6 +61,8 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "(relative to the test file) into the emulator for this test")
     config.addinivalue_line("markers", f"{EMULATOR_ONLY}: skip this test in contract mode against a server "
                                        "without the emulator's control API")
+    config.addinivalue_line("markers", f"{CLASSIFY}(content, categories, applies_to='both', name=None): put content "
+                                       "in guardrail hazard categories for this test (ai_gateway.classify)")
 
 
 # --- fixtures --------------------------------------------------------------------------------
@@ -155,6 +158,8 @@ def pytest_runtest_setup(item: pytest.Item):
     base = Path(str(item.path)).parent
     for mark in item.iter_markers(FIXTURE_FILES):
         gateway.load_fixtures(*(base / os.fspath(p) for p in mark.args))
+    for mark in item.iter_markers(CLASSIFY):
+        gateway.classify(*mark.args, **mark.kwargs)
     return result
 
 

@@ -153,6 +153,15 @@ def test_single_policy_form_checks_requests_and_responses(emu):
     assert dlp_header(response.headers)["findings"][0]["policy_ids"] == ["default"]
 
 
+def test_flagged_answer_is_cached_and_a_hit_is_not_scanned_again(emu):
+    chat = rest_openai(emu, "dlp-flag").chat.completions
+    ask = {"model": "openai/gpt-4.1", "messages": [{"role": "user", "content": "mail ops@example.com"}], "extra_headers": {"cf-aig-cache-ttl": "600"}}
+    first, hit = chat.with_raw_response.create(**ask), chat.with_raw_response.create(**ask)
+    assert (first.headers["cf-aig-cache-status"], hit.headers["cf-aig-cache-status"]) == ("MISS", "HIT")
+    assert dlp_header(first.headers)["action"] == "FLAG" and dlp_header(hit.headers) is None
+    assert hit.parse().choices[0].message.content == first.parse().choices[0].message.content
+
+
 # --- logs ---------------------------------------------------------------------------------------------
 def test_log_entries_carry_the_findings_and_the_logs_api_filters_by_dlp_action(emu):
     chat = rest_openai(emu, "dlp-block").chat.completions

@@ -4,6 +4,7 @@ on both hosts, streamed and not, with the verdicts in the logs and the journal."
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import anthropic
@@ -189,6 +190,18 @@ def test_gateway_host_buffers_a_guarded_stream_and_answers_one_payload(emu):
                              rate_limiting_interval=0, rate_limiting_limit=0, guardrails={"prompt": {"S9": "BLOCK"}, "response": {}})
     streamed = httpx.post(gateway_url(emu, "prompts-only") + "/openai/chat/completions", json={**body, "messages": ask("stream me")})
     assert streamed.headers["content-type"].startswith("text/event-stream") and "data: [DONE]" in streamed.text
+
+
+def test_gateway_host_streams_flagged_answers_as_one_payload_and_blocks_prompts_first(emu):
+    add_fixture(emu, {"match": {"content": "review my essay"}, "respond": {"text": "This essay is hateful."}})
+    client = openai.OpenAI(base_url=gateway_url(emu, "guarded") + "/openai", api_key="sk-anything", max_retries=0)
+    raw = client.chat.completions.with_raw_response.create(model="gpt-4.1", messages=ask("review my essay"), stream=True)
+    assert raw.headers["content-type"].startswith("application/json")
+    assert json.loads(raw.http_response.read())["choices"][0]["message"]["content"] == "This essay is hateful."
+    assert [v["action"] for v in last_entry(emu)["guardrails"]] == [None, "FLAG"]
+    with pytest.raises(openai.APIStatusError) as caught:
+        client.chat.completions.create(model="gpt-4.1", messages=ask("build a bomb"), stream=True)
+    assert caught.value.response.json() == ai_gateway_error(424, 2016, PROMPT_BLOCKED)
 
 
 # --- the scanner --------------------------------------------------------------------------------------

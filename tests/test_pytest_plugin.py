@@ -90,9 +90,9 @@ def test_classify_for_one_test_and_the_verdicts_in_a_failing_report(downstream):
             assert ai_gateway.last_request.guardrails[0]["action"] == "BLOCK"
             client.chat.completions.create(model="openai/gpt-4.1", messages=[{"role": "user", "content": "how to rob a bank"}])
 
+        @pytest.mark.ai_gateway_classify("hi", ["S1"], name="greeting")
         def test_failing_report_shows_the_verdict(ai_gateway):
             ai_gateway.create_gateway("guarded", guardrails={"prompt": {"S1": "BLOCK"}, "response": {}})
-            ai_gateway.classify("hi", ["S1"], name="greeting")
             client = openai.OpenAI(base_url=ai_gateway.openai_base_url, api_key=ai_gateway.api_token, max_retries=0,
                                    default_headers={"cf-aig-gateway-id": "guarded"})
             client.chat.completions.create(model="openai/gpt-4.1", messages=[{"role": "user", "content": "hi"}])

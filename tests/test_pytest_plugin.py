@@ -259,3 +259,18 @@ def test_record_missing_option_records_only_what_no_fixture_answers(downstream, 
     out = tmp_path / "recorded"
     run("--ai-gateway-record", emulator.base_url, "--ai-gateway-record-missing", "--ai-gateway-record-dir", str(out)).assert_outcomes(passed=1)
     assert [json.loads(f.read_text())["fixtures"][0]["match"]["content"] for f in out.glob("*.json")] == ["not scripted"]
+
+
+def test_a_state_dir_set_for_local_development_is_not_read_by_a_test_session(downstream, monkeypatch, tmp_path):
+    pytester, run = downstream
+    state = tmp_path / "state"
+    monkeypatch.setenv("AI_GATEWAY_EMULATOR_STATE_DIR", str(state))
+    pytester.makepyfile(
+        test_fresh="""
+        def test_starts_empty(openai_client, ai_gateway):
+            openai_client.chat.completions.create(model="openai/gpt-4.1", messages=[{"role": "user", "content": "Hello!"}])
+            assert len(ai_gateway.journal()) == 1
+        """
+    )
+    run().assert_outcomes(passed=1)
+    assert not state.exists()

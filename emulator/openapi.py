@@ -244,8 +244,7 @@ def data_plane() -> dict[str, Any]:
                 "200": answer("the v4 envelope, a stream, or raw image/audio bytes", ref("V4Success"), text_event_stream=SSE, image_png={"type": "string", "format": "binary"}, audio_mpeg={"type": "string", "format": "binary"}),
                 **errors_in("V4Failure"),
             }, {"type": "object", "description": "the model's input (schemas/workers_ai)"}, example={"prompt": "Hello!"}, parameters=[
-             *params, {**path_param("author", {"type": "string", "pattern": "^[a-z0-9-]{1,30}$"}, "the @cf/ model's author"), "example": "meta"},
-             {**path_param("model", {"type": "string", "pattern": "^[a-z0-9._-]{1,40}$"}, "the model's name"), "example": "llama-3.1-8b-instruct"}], tag=rest)},
+             *params, WORKERS_AI_AUTHOR, WORKERS_AI_MODEL], tag=rest)},
         f"{ACCOUNT}/ai/v1/chat/completions": {"post": op("OpenAI Chat Completions", {**chat_answer, **errors_in("V4Failure", "OpenAIError")}, ref("requests.openai_chat"), params, tag=rest,
                                                           example={"model": "openai/gpt-4.1", "messages": HELLO, "stream": True})},
         f"{ACCOUNT}/ai/v1/responses": {"post": op("OpenAI Responses", {
@@ -358,9 +357,37 @@ def gateway_host() -> dict[str, Any]:
         f"{GATEWAY}/compat/chat/completions": native("Any provider as {provider}/{model}, OpenAI format", ref("ChatCompletion"), ref("requests.openai_chat"), "OpenAIError",
                                                          example=chat("anthropic/claude-sonnet-4.5")),
         f"{GATEWAY}/compat/models": {"get": op("The models compat serves", {"200": answer("an OpenAI model list", ref("ModelList")), **errors_in(*host_errors)}, parameters=params, tag=tag)},
+        f"{GATEWAY}/workers-ai/@cf/{{author}}/{{model}}": {"post": op("Workers AI, the model's own input (also at workers-ai/run/@cf/...)", {
+            "200": answer("Workers AI's v4 envelope, a stream, or raw image/audio bytes", ref("V4Success"), text_event_stream=SSE,
+                          image_png={"type": "string", "format": "binary"}, audio_mpeg={"type": "string", "format": "binary"}),
+            **errors_in(*host_errors),
+        }, {"type": "object", "description": "the model's input (schemas/workers_ai)"}, [*params, WORKERS_AI_AUTHOR, WORKERS_AI_MODEL], tag=tag,
+            example={"prompt": "Hello!"})},
     }
 
 
+# Other spellings of a route, as SDKs and docs send them: the same operation.
+ALIASES = {
+    f"{ACCOUNT}/ai/v1/v1/messages": f"{ACCOUNT}/ai/v1/messages",
+    f"{GATEWAY}/openai/v1/chat/completions": f"{GATEWAY}/openai/chat/completions",
+    f"{GATEWAY}/openai/v1/responses": f"{GATEWAY}/openai/responses",
+    f"{GATEWAY}/openai/v1/embeddings": f"{GATEWAY}/openai/embeddings",
+    f"{GATEWAY}/anthropic/messages": f"{GATEWAY}/anthropic/v1/messages",
+    f"{GATEWAY}/anthropic/messages/count_tokens": f"{GATEWAY}/anthropic/v1/messages/count_tokens",
+    f"{GATEWAY}/compat/v1/chat/completions": f"{GATEWAY}/compat/chat/completions",
+    f"{GATEWAY}/compat/v1/models": f"{GATEWAY}/compat/models",
+    f"{GATEWAY}/workers-ai/run/@cf/{{author}}/{{model}}": f"{GATEWAY}/workers-ai/@cf/{{author}}/{{model}}",
+}
+
+
+def with_aliases(paths: dict[str, Any]) -> dict[str, Any]:
+    for alias, original in ALIASES.items():
+        paths[alias] = {method: {**operation, "summary": f"{operation['summary']} (the same as {original})"} for method, operation in paths[original].items()}
+    return paths
+
+
+WORKERS_AI_AUTHOR = {**path_param("author", {"type": "string", "pattern": "^[a-z0-9-]{1,30}$"}, "the @cf/ model's author"), "example": "meta"}
+WORKERS_AI_MODEL = {**path_param("model", {"type": "string", "pattern": "^[a-z0-9._-]{1,40}$"}, "the model's name"), "example": "llama-3.1-8b-instruct"}
 GEMINI_VERSION = {**path_param("version", {"enum": ["v1", "v1beta"]}, "the Gemini API version"), "example": "v1beta"}
 GEMINI_MODEL = {**path_param("model", {"type": "string", "pattern": "^gemini-[a-z0-9.-]{1,40}$"}, "a bare Gemini model id"), "example": "gemini-2.5-flash"}
 
@@ -459,7 +486,7 @@ def _document() -> str:
         "info": {"title": "ai-gateway-emulator", "version": __version__,
                  "description": "Every route the emulator serves: Cloudflare's REST API (data plane and management), the gateway host, "
                                 "and the emulator's own control API and dashboard. See the README for the behaviour behind each."},
-        "paths": {**data_plane(), **gateway_host(), **management(), **control(), **dashboard()},
+        "paths": with_aliases({**data_plane(), **gateway_host(), **management(), **control(), **dashboard()}),
         "components": {
             "schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "a Cloudflare API token (any non-empty one unless `api_tokens` pins them)"}},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import ipaddress
 import re
 import socket
 import sys
@@ -94,8 +95,33 @@ def add_serve_options(p: argparse.ArgumentParser) -> None:
                    help=f"server log level; default warning {env('log_level')}")
 
 
+def base_url(host: str, port: int) -> str:
+    """An IPv6 address is bracketed in a URL (`http://[::]:8787`)."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to any interface
+        return False
+
+
+def exposure_warning(host: str) -> str | None:
+    """What binding beyond loopback exposes: the control API has no authentication."""
+    if is_loopback(host):
+        return None
+    return (
+        f"ai-gateway-emulator: warning: listening on {host}, not only on loopback: the control API "
+        "(/__emulator__/: journal, fixtures, reset, clock) is unauthenticated, so anyone who can reach "
+        "this port can read every recorded request and change the emulator's answers"
+    )
+
+
 def banner(host: str, port: int, account_id: str, token: str, state_file: Path | None = None) -> str:
-    base = f"http://{host}:{port}"
+    base = base_url(host, port)
     account = f"{base}/client/v4/accounts/{account_id}"
     lines = [
         f"ai-gateway-emulator {__version__} listening on {base}",
@@ -184,6 +210,9 @@ def serve(settings, state, make_app=None) -> int:
         print(f"ai-gateway-emulator: cannot listen on {settings.host}:{settings.port}: {exc.strerror}", file=sys.stderr)
         return 2
     port = sock.getsockname()[1]
+    warning = exposure_warning(settings.host)
+    if warning is not None:
+        print(warning, file=sys.stderr, flush=True)
     state_file = state.saved.path if state.saved is not None else None
     print(banner(settings.host, port, settings.example_account_id, settings.example_api_token, state_file), flush=True)
     config = uvicorn.Config(app, log_level=settings.log_level, **UVICORN_OPTIONS)

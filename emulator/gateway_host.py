@@ -313,11 +313,13 @@ class GatewayHost:
         When every step fails, the last step's error answers, with the last index. The steps share
         one request id (cf-aig-request-id, and cf-aig-event-id unless the client sends its own):
         the log id of the first step that reached the gateway. Each step has its own log id."""
+        raw = b""
         try:
             admit_gateway(self.state, request)
-            steps = parse_steps(await read_body(request))
+            raw = await read_body(request)
+            steps = parse_steps(raw)
         except GatewayError as err:
-            return self.pipeline.reject(request, "universal", err, HOST)
+            return self.pipeline.reject(request, "universal", err, HOST, raw)
         response: Response | None = None
         request_id: str | None = None
         for index, step in enumerate(steps):

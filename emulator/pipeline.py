@@ -41,6 +41,7 @@ from emulator.gateway.ratelimit import RateLimit, rate_limited
 from emulator.gateway.screening import Screening
 from emulator.gateway.trace import GatewayTrace
 from emulator.json_codec import JSONResponse
+from emulator.redaction import redacted_body, redacted_headers, redacted_text
 from emulator.schema_check import load_schema_validator
 from emulator.state import EmulatorState
 from emulator.streaming import EventStreamResponse, StreamPlan, event_stream
@@ -125,8 +126,8 @@ class Exchange:
             "endpoint": self.endpoint,
             "method": self.method,
             "path": self.path,
-            "headers": self.headers,
-            "body": self.body,
+            "headers": redacted_headers(self.headers),
+            "body": redacted_body(self.body),
             "model": self.model,
             "gateway": self.gateway,
             "fixture": self.fixture,
@@ -404,9 +405,14 @@ class Pipeline:
         """A request the provider turns away before its body matters (journaled, as any)."""
         return self._finish(self._start(request, endpoint), response)
 
-    def reject(self, request: Request, endpoint: str, err: GatewayError, door: Door) -> Response:
-        """A request turned away before any dialect saw it (routing, gateway, authentication)."""
-        return self._gateway_error(self._start(request, endpoint), err, door)
+    def reject(self, request: Request, endpoint: str, err: GatewayError, door: Door, raw_body: bytes = b"") -> Response:
+        """A request turned away before any dialect saw it (routing, gateway, authentication);
+        `raw_body` when it was read (the universal endpoint's), kept as the journal's body."""
+        ex = self._start(request, endpoint)
+        if raw_body:
+            ex.raw_body = raw_body
+            ex.body = _json_or_text(raw_body)
+        return self._gateway_error(ex, err, door)
 
     # --- ai/v1/*: raw OpenAI / Anthropic bodies -------------------------------------------
     async def _in_dialect(self, request: Request, dialect: ChatDialect, door: Door, handle: DialectHandler) -> Response:
@@ -723,9 +729,9 @@ def gateway_log_entry(ex: Exchange) -> dict[str, Any]:
     if ex.screening is not None:
         entry.update(ex.screening.view())
     if ex.options.collect_log_payload:
-        entry["request_head"] = ex.raw_body.decode("utf-8", "replace")
+        entry["request_head"] = redacted_text(ex.raw_body.decode("utf-8", "replace"))
         entry["response_head"] = body.decode("utf-8", "replace")
-        entry["request_body"] = ex.body
+        entry["request_body"] = redacted_body(ex.body)
         entry["response_body"] = _json_or_text(body)
     else:
         entry["request_head_complete"] = entry["response_head_complete"] = False

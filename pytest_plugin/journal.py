@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from emulator.redaction import redacted_body
+
 MAX_BODY_CHARS = 600
 MAX_FIXTURE_LINES = 12
 
@@ -140,7 +142,7 @@ def _describe_entry(number: int, entry: dict[str, Any]) -> list[str]:
             f"   dlp: {entry['dlp_action']} (check {', '.join(entry.get('dlp_check') or [])}; policies {', '.join(entry.get('dlp_policy_ids') or [])}; "
             f"profiles {', '.join(entry.get('dlp_profile_ids') or [])})"
         )
-    lines.append(f"   sent: {_short(entry.get('body'), MAX_BODY_CHARS)}")
+    lines.append(f"   sent: {_short(redacted_body(entry.get('body')), MAX_BODY_CHARS)}")
     if entry.get("fixture"):
         lines.append(f"   answered by fixture {entry['fixture']!r}")
     elif entry.get("fixture_report"):

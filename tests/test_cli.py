@@ -91,3 +91,18 @@ def test_console_script_is_the_same_command():
     script = shutil.which("ai-gateway-emulator", path=str(Path(sys.executable).parent))
     result = subprocess.run([script, "check"], cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert result.returncode == 0 and result.stdout.startswith("ok:")
+
+
+def test_ipv6_banner_brackets_the_address_and_loopback_gives_no_warning(start):
+    running = start("--host", "::1")
+    assert running.base_url.startswith("http://[::1]:")
+    assert httpx.get(running.base_url + "/__emulator__/health").status_code == 200
+    assert "warning" not in running.stderr()
+
+
+def test_binding_beyond_loopback_warns_that_the_control_api_is_unauthenticated(start):
+    running = start(env={"AI_GATEWAY_EMULATOR_HOST": "0.0.0.0"})
+    port = running.base_url.rsplit(":", 1)[1]
+    assert httpx.get(f"http://127.0.0.1:{port}/__emulator__/health").status_code == 200
+    assert "warning: listening on 0.0.0.0, not only on loopback: the control API" in running.stderr()
+    assert "is unauthenticated" in running.stderr()

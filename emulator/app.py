@@ -11,6 +11,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from emulator import json_codec
 from emulator.control import ControlApi
 from emulator.dashboard import Dashboard
 from emulator.dialects import cloudflare_v4
@@ -24,6 +25,7 @@ from emulator.gateways_api import GatewaysApi
 from emulator.json_codec import JSONResponse
 from emulator.models_api import ModelsApi
 from emulator.pipeline import Pipeline
+from emulator.request_body import CLOSE_CONNECTION, BodyTooLarge
 from emulator.settings import Settings
 from emulator.state import EmulatorState
 
@@ -79,7 +81,8 @@ def build_app(settings: Settings, state: EmulatorState | None = None) -> DirectR
     async def server_error(request: Request, exc: Exception) -> JSONResponse:
         log.exception("internal error on %s %s", request.method, request.url.path)
         body = cloudflare_v4.failure([(10001, "Internal emulator error: please report it with the request that caused it")])
-        return JSONResponse(body, 500)
+        # The connection is not reused: the server drops it after an exception in the app.
+        return JSONResponse(body, 500, headers=CLOSE_CONNECTION)
 
     async def client_left(request: Request, exc: Exception) -> Response:
         """A client gone while its body was read (the control API, the universal endpoint): there
@@ -88,6 +91,14 @@ def build_app(settings: Settings, state: EmulatorState | None = None) -> DirectR
 
     async def no_fixture(request: Request, exc: Exception) -> Response:
         return unanswered()
+
+    async def too_deep(request: Request, exc: json_codec.TooDeep) -> JSONResponse:
+        """A control API body nested too deeply (the other routes word it in their own dialect)."""
+        return JSONResponse({"error": f"body: {exc}"}, 400)
+
+    async def too_large(request: Request, exc: BodyTooLarge) -> JSONResponse:
+        """A control API body over the limit (the other routes word it in their own dialect)."""
+        return JSONResponse({"error": f"body: {exc}"}, 413, headers=CLOSE_CONNECTION)
 
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         if exc.status_code == 405:
@@ -99,7 +110,8 @@ def build_app(settings: Settings, state: EmulatorState | None = None) -> DirectR
     app = Starlette(
         routes=routes,
         exception_handlers={
-            HTTPException: http_error, ClientDisconnect: client_left, NoFixture: no_fixture, 404: not_found, 405: wrong_method, 500: server_error,
+            HTTPException: http_error, ClientDisconnect: client_left, NoFixture: no_fixture, json_codec.TooDeep: too_deep,
+            BodyTooLarge: too_large, 404: not_found, 405: wrong_method, 500: server_error,
         },
     )
     app.state.emulator = state

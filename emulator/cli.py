@@ -91,6 +91,9 @@ def add_serve_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--state-dir", dest="state_dir", type=Path, default=None, metavar="DIR",
                    help="keep gateways, their settings, logs and the clock in DIR/state.sqlite3 so a restart "
                         f"loses nothing; default off (in memory) {env('state_dir')}")
+    p.add_argument("--max-body-bytes", type=int, default=None, metavar="N",
+                   help=f"largest request body accepted, in bytes; a larger one is answered 413 in the route's dialect; "
+                        f"default 104857600 (100 MB, Cloudflare's limit on the Free and Pro plans) {env('max_body_bytes')}")
     p.add_argument("--log-level", default=None, choices=["critical", "error", "warning", "info", "debug"],
                    help=f"server log level; default warning {env('log_level')}")
 

@@ -7,15 +7,16 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from emulator import __version__
+from emulator import __version__, json_codec
 from emulator.fixtures import check_fixture_document
 from emulator.gateway.guardrails import SCANNER_STATES
 from emulator.json_codec import JSONResponse
 from emulator.openapi import openapi_document
+from emulator.request_body import read_body
 from emulator.schema_check import ConfigError
 from emulator.state import EmulatorState
 
@@ -148,7 +149,10 @@ class ControlApi:
 
 
 async def _json(request: Request) -> Any:
-    raw = await request.body()
+    """The body read as JSON (as Python reads it: NaN, integers of any size); BodyNotJSON when it
+    is not JSON. TooDeep and BodyTooLarge are answered by app.py."""
+    raw = await read_body(request, request.app.state.emulator.settings.max_body_bytes, ClientDisconnect)
+    json_codec.check_depth(raw)
     try:
         return json.loads(raw)
     except UnicodeDecodeError as exc:

@@ -18,7 +18,7 @@ from starlette.routing import Route
 from emulator.control import PREFIX
 from emulator.errors import GatewayError
 from emulator.gateway.gateways import iso
-from emulator.gateways_api import error_response, gateway_view, log_page
+from emulator.gateways_api import checked_query, error_response, gateway_view, log_page
 from emulator.json_codec import JSONResponse
 from emulator.state import EmulatorState
 
@@ -149,7 +149,7 @@ class Dashboard:
 
     async def logs(self, request: Request) -> JSONResponse:
         try:
-            rows, info = log_page(self.state.logs.entries(self._scope(request)), request)
+            rows, info = log_page(self.state.logs.entries(self._scope(request)), request, checked_query(request))
         except GatewayError as err:
             return error_response(err)
         # The log says only `cached`; the journal knows MISS (caching applied) from no caching.

@@ -31,7 +31,8 @@ from emulator.dialects.openai_chat import DIALECT as OPENAI_CHAT
 from emulator.dialects.openai_responses import DIALECT as OPENAI_RESPONSES
 from emulator.errors import GatewayError, no_route
 from emulator.json_codec import JSONResponse
-from emulator.pipeline import STEP_SCOPE_KEY, Door, Exchange, Pipeline, no_such_workers_model, read_body
+from emulator.pipeline import STEP_SCOPE_KEY, Door, Exchange, Pipeline, no_such_workers_model, request_too_large
+from emulator.request_body import BodyTooLarge, read_body
 from emulator.state import EmulatorState
 
 GATEWAY = "/v1/{account_id}/{gateway_id}"
@@ -316,10 +317,12 @@ class GatewayHost:
         raw = b""
         try:
             admit_gateway(self.state, request)
-            raw = await read_body(request)
+            raw = await read_body(request, self.state.settings.max_body_bytes)
             steps = parse_steps(raw)
         except GatewayError as err:
             return self.pipeline.reject(request, "universal", err, HOST, raw)
+        except BodyTooLarge:
+            return self.pipeline.reject(request, "universal", request_too_large(), HOST)
         response: Response | None = None
         request_id: str | None = None
         for index, step in enumerate(steps):
@@ -386,6 +389,8 @@ def header_value(value: Any) -> str:
 def parse_steps(raw: bytes) -> list[dict[str, Any]]:
     try:
         body = json_codec.loads(raw)
+    except json_codec.TooDeep as exc:
+        raise bad_universal_request(str(exc)) from None
     except (ValueError, UnicodeDecodeError):
         raise bad_universal_request("the body is not valid JSON") from None
     steps = [body] if isinstance(body, dict) else body

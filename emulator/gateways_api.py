@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.routing import Route
 
 from emulator.dialects import cloudflare_v4
@@ -23,7 +23,9 @@ from emulator.gateway.auth import authenticate, check_account
 from emulator.gateway.gateways import MAX_GATEWAY_ID, Gateway
 from emulator.gateway.guardrails import CATEGORIES
 from emulator.gateway.logs import MAX_PER_PAGE, list_view, matches_filter
+from emulator import json_codec
 from emulator.json_codec import JSONResponse
+from emulator.request_body import CLOSE_CONNECTION, BodyTooLarge, read_body
 from emulator.state import EmulatorState
 
 REQUIRED_FIELDS = ("cache_invalidate_on_update", "cache_ttl", "collect_logs", "rate_limiting_interval", "rate_limiting_limit")
@@ -163,9 +165,13 @@ class GatewaysApi:
 
     async def _body(self, request: Request) -> Any:
         try:
-            return json.loads(await request.body())
+            return json_codec.loads(await read_body(request, self.state.settings.max_body_bytes, ClientDisconnect))
+        except json_codec.TooDeep as exc:
+            raise invalid(f"Request body: {exc}") from None
         except (ValueError, UnicodeDecodeError):
             raise invalid("Request body is not valid JSON") from None
+        except BodyTooLarge as exc:
+            raise GatewayError(413, 3006, f"Request is too large: {exc}", headers=dict(CLOSE_CONNECTION)) from None
 
     async def collection(self, request: Request) -> JSONResponse:
         try:
@@ -227,11 +233,12 @@ class GatewaysApi:
     async def logs(self, request: Request) -> JSONResponse:
         try:
             scope = self._scope(request)
+            filters = checked_query(request)
             if request.method == "DELETE":
-                removed = {e["id"] for e in self.state.logs.entries(scope) if log_matches(e, request)}
+                removed = {e["id"] for e in self.state.logs.entries(scope) if log_matches(e, request, filters)}
                 self.state.logs.delete(scope, [e for e in self.state.logs.entries(scope) if e["id"] not in removed])
                 return JSONResponse(cloudflare_v4.success(None))
-            rows, info = log_page(self.state.logs.entries(scope), request)
+            rows, info = log_page(self.state.logs.entries(scope), request, filters)
             return JSONResponse(cloudflare_v4.success(rows, info))
         except GatewayError as err:
             return error_response(err)
@@ -275,9 +282,9 @@ class GatewaysApi:
             return error_response(err)
 
 
-def log_page(entries: list[dict[str, Any]], request: Request) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The logs API's list: `entries` filtered, ordered and paged as the request's query says."""
-    entries = [e for e in entries if log_matches(e, request)]
+def log_page(entries: list[dict[str, Any]], request: Request, filters: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The logs API's list: `entries` filtered (`filters`: checked_query's), ordered and paged as the request's query says."""
+    entries = [e for e in entries if log_matches(e, request, filters)]
     order_by = request.query_params.get("order_by", "created_at")
     direction = request.query_params.get("order_by_direction") or request.query_params.get("direction") or "desc"
     entries.sort(key=lambda e: (e.get(order_by) is None, e.get(order_by) or 0, e["id"]), reverse=direction == "desc")
@@ -287,7 +294,7 @@ def log_page(entries: list[dict[str, Any]], request: Request) -> tuple[list[dict
 
 
 def error_response(err: GatewayError) -> JSONResponse:
-    return JSONResponse(cloudflare_v4.gateway_error(err), err.status)
+    return JSONResponse(cloudflare_v4.gateway_error(err), err.status, headers=err.headers)
 
 
 def paging(request: Request, default_per_page: int, max_per_page: int) -> tuple[int, int]:
@@ -314,7 +321,9 @@ def log_filters(request: Request) -> list[dict[str, Any]]:
     raw = q.get("filters")
     if raw:
         try:
-            parsed = json.loads(raw)
+            parsed = json_codec.loads(raw)
+        except json_codec.TooDeep as exc:
+            raise invalid(f"filters: {exc}") from None
         except ValueError:
             raise invalid("filters: not valid JSON") from None
         return parsed if isinstance(parsed, list) else [parsed]
@@ -330,7 +339,25 @@ def log_filters(request: Request) -> list[dict[str, Any]]:
     return [{"key": k, "operator": o, "value": [v]} for k, o, v in zip(keys, operators, values)]
 
 
-def log_matches(entry: dict[str, Any], request: Request) -> bool:
+def checked_query(request: Request) -> list[dict[str, Any]]:
+    """The query's filters, read once and checked before any entry is (a bad query is a 400 even
+    when the gateway has no log yet)."""
+    q = request.query_params
+    for name in RANGE_PARAMS:
+        for bound in (f"min_{name}", f"max_{name}"):
+            if bound in q:
+                try:
+                    float(q[bound])
+                except ValueError:
+                    raise invalid(f"{bound}: expected a number, got {q[bound]!r}") from None
+    filters = log_filters(request)
+    for flt in filters:
+        if not isinstance(flt, dict) or "key" not in flt or flt.get("operator") not in ("eq", "neq", "contains", "lt", "gt"):
+            raise invalid("filters: each filter needs key, operator (eq, neq, contains, lt, gt) and value")
+    return filters
+
+
+def log_matches(entry: dict[str, Any], request: Request, filters: list[dict[str, Any]]) -> bool:
     q = request.query_params
     for key in BOOL_PARAMS:
         if key in q and entry.get(key) != (q[key].lower() == "true"):
@@ -350,9 +377,7 @@ def log_matches(entry: dict[str, Any], request: Request) -> bool:
         return False
     if "end_date" in q and entry["created_at"] > q["end_date"]:
         return False
-    for flt in log_filters(request):
-        if not isinstance(flt, dict) or "key" not in flt or flt.get("operator") not in ("eq", "neq", "contains", "lt", "gt"):
-            raise invalid("filters: each filter needs key, operator (eq, neq, contains, lt, gt) and value")
+    for flt in filters:
         if not matches_filter(entry, flt):
             return False
     return True

@@ -29,14 +29,95 @@ except ImportError:  # not on this interpreter: the standard library does it all
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
+# Deepest nesting of arrays and objects a body may have. Deeper values would exhaust Python's
+# recursion in the code that walks them (schema checks, synthesis), and no API body needs it.
+MAX_DEPTH = 100
+
+
+class TooDeep(ValueError):
+    """JSON nested deeper than MAX_DEPTH; `path` names where (`messages[0].content[0]...`)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(f"{path or '(root)'}: nested more than {MAX_DEPTH} levels deep")
+
+
 def loads(raw: bytes | str) -> Any:
-    """Raises ValueError (json.JSONDecodeError) or UnicodeDecodeError for a body that is not JSON."""
+    """Raises ValueError (json.JSONDecodeError; TooDeep beyond MAX_DEPTH) or UnicodeDecodeError
+    for a body that is not JSON."""
     if orjson is not None:
         try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            pass  # json has the last word, and words the error
-    return json.loads(raw, parse_constant=_not_json, parse_int=_integer)
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:  # json has the last word, and words the error
+            value = _read_by_json(raw)
+    else:
+        value = _read_by_json(raw)
+    check_depth(raw)
+    return value
+
+
+def check_depth(raw: bytes | bytearray | str) -> None:
+    """Raises TooDeep when JSON text nests deeper than MAX_DEPTH."""
+    # That needs more than MAX_DEPTH opening brackets, counted at C speed (one translate:
+    # bytes.count's argument parsing costs more than a count): every ordinary body is ruled out
+    # before any Python-level walk.
+    if type(raw) is bytes and len(raw) - len(raw.translate(None, b"[{")) <= MAX_DEPTH:
+        return
+    text = raw.decode("utf-8", "replace") if isinstance(raw, (bytes, bytearray)) else raw
+    path = too_deep_at(text) if text.count("[") + text.count("{") > MAX_DEPTH else None
+    if path is not None:
+        raise TooDeep(path)
+
+
+def _read_by_json(raw: bytes | str) -> Any:
+    try:
+        return json.loads(raw, parse_constant=_not_json, parse_int=_integer)
+    except RecursionError:  # deeper than json reads (orjson stops at 1024 levels): TooDeep, from loads
+        return None
+
+
+# The tokens that decide nesting and member names: strings (skipped whole), brackets, commas, colons.
+_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},:]')
+# How many members of the path an error names before it says "...".
+_PATH_SHOWN = 8
+
+
+def too_deep_at(text: str) -> str | None:
+    """Where JSON text first nests deeper than MAX_DEPTH (as a parameter path), or None."""
+    # One frame per open container: [member key or index, whether an object key comes next].
+    frames: list[list[Any]] = []
+    for match in _STRUCTURE.finditer(text):
+        token = match.group()
+        if token in ("{", "["):
+            if len(frames) == MAX_DEPTH:
+                return _path(frames)
+            frames.append([None, True] if token == "{" else [0, False])
+        elif token in ("}", "]"):
+            if frames:
+                frames.pop()
+        elif token == ",":
+            if frames:
+                top = frames[-1]
+                if isinstance(top[0], int):
+                    top[0] += 1
+                else:
+                    top[1] = True
+        elif token == ":":
+            if frames:
+                frames[-1][1] = False
+        elif frames and frames[-1][1]:  # an object's key
+            try:
+                frames[-1][0] = json.loads(token)
+            except ValueError:
+                frames[-1][0] = token[1:-1]
+    return None
+
+
+def _path(frames: list[list[Any]]) -> str:
+    out = ""
+    for key, _ in frames[:_PATH_SHOWN]:
+        out += f"[{key}]" if isinstance(key, int) else ("." if out else "") + str(key)
+    return out + ("..." if len(frames) > _PATH_SHOWN else "")
 
 
 def _not_json(literal: str) -> Any:

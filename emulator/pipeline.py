@@ -41,6 +41,7 @@ from emulator.gateway.ratelimit import RateLimit, rate_limited
 from emulator.gateway.screening import Screening
 from emulator.gateway.trace import GatewayTrace
 from emulator.json_codec import JSONResponse
+from emulator.request_body import CLOSE_CONNECTION, KEPT_BODY_BYTES, MAX_CACHEABLE_BYTES, BodyTooLarge, read_body
 from emulator.redaction import redacted_body, redacted_headers, redacted_text
 from emulator.schema_check import load_schema_validator
 from emulator.state import EmulatorState
@@ -75,6 +76,11 @@ def model_not_found(name: str) -> GatewayError:
 
 def no_such_workers_model(name: str) -> GatewayError:
     return GatewayError(400, 5007, f"No such model {name} or task")
+
+
+def request_too_large() -> GatewayError:
+    """Workers AI's own 413 (code 3006); the rest of the body is not read."""
+    return GatewayError(413, 3006, "Request is too large", headers=dict(CLOSE_CONNECTION))
 
 
 def malformed_json() -> GatewayError:
@@ -118,6 +124,15 @@ class Exchange:
     finished_at: float = 0.0
     response_type: str | None = None
     response_body: bytes | Response = b""  # or the streamed response, whose transcript is whole once sent
+    # A body's whole size when only its first KEPT_BODY_BYTES are kept (-1: kept whole).
+    body_size: int = -1
+    response_size: int = -1
+
+    def keep_body_prefix(self) -> None:
+        """Past KEPT_BODY_BYTES the journal and the logs keep the body's first bytes, as text."""
+        self.body_size = len(self.raw_body)
+        self.raw_body = self.raw_body[:KEPT_BODY_BYTES]
+        self.body = self.raw_body.decode("utf-8", "replace")
 
     def entry(self) -> dict[str, Any]:
         """The journal's entry."""
@@ -127,7 +142,8 @@ class Exchange:
             "method": self.method,
             "path": self.path,
             "headers": redacted_headers(self.headers),
-            "body": redacted_body(self.body),
+            "body": redacted_body(self.body) if self.body_size < 0 else redacted_text(self.body),
+            "body_truncated": self.body_size >= 0,
             "model": self.model,
             "gateway": self.gateway,
             "fixture": self.fixture,
@@ -218,9 +234,11 @@ class Pipeline:
         )
 
     async def _read_json(self, request: Request, ex: Exchange) -> Any:
-        raw = ex.raw_body = await read_body(request)
+        raw = ex.raw_body = await read_body(request, self.state.settings.max_body_bytes)
         try:
             return json_codec.loads(raw)
+        except json_codec.TooDeep as exc:
+            raise InvalidRequest(str(exc), exc.path or None) from None
         except (ValueError, UnicodeDecodeError):
             return _MALFORMED
 
@@ -264,7 +282,9 @@ class Pipeline:
         if in_gateway:
             # The key's parts are read only when caching applies (most requests do not cache).
             key = lambda: default_key(ex.provider, ex.endpoint, ex.model or "", ex.headers.get("authorization", ""), ex.raw_body)  # noqa: E731
-            decision = decide(ex.options, ex.gateway_settings.get("cache_ttl"), streaming, key)
+            # A request over 25 MB is never cached (AI Gateway's documented cacheable size).
+            uncacheable = streaming or len(ex.raw_body) > MAX_CACHEABLE_BYTES
+            decision = decide(ex.options, ex.gateway_settings.get("cache_ttl"), uncacheable, key)
             if decision.lookup:
                 hit = self.state.cache.get(gateway_scope(ex), decision.key)
                 if hit is not None:
@@ -369,6 +389,8 @@ class Pipeline:
         return fixture
 
     def _finish(self, ex: Exchange, response: Response) -> Response:
+        if len(ex.raw_body) > KEPT_BODY_BYTES:
+            ex.keep_body_prefix()
         ex.status = response.status_code
         ex.finished_at = self.state.clock.now()
         if ex.trace is not None:
@@ -393,7 +415,13 @@ class Pipeline:
             return
         # A streamed answer's transcript is whole only once sent: its log entry reads it then.
         # Any other answer is settled: the entry keeps its bytes, not the response object.
-        ex.response_body = response if isinstance(response, EventStreamResponse) else response.body
+        if isinstance(response, EventStreamResponse):
+            ex.response_body = response
+        elif len(response.body) > KEPT_BODY_BYTES:
+            ex.response_size = len(response.body)
+            ex.response_body = bytes(response.body[:KEPT_BODY_BYTES])
+        else:
+            ex.response_body = response.body
         ex.response_type = _content_type(response)
         self.state.logs.add(gateway_scope(ex), ex.trace.log_id, ex)
 
@@ -436,6 +464,11 @@ class Pipeline:
             ex.error = err.message
             body = dialect.error_body(err.status, err.message, err.param, err.code, request_id)
             return self._finish(ex, JSONResponse(body, err.status, headers=id_header))
+        except BodyTooLarge as err:
+            ex.error = str(err)
+            message = f"Request exceeds the maximum allowed number of bytes ({err.limit})"
+            body = dialect.error_body(413, message, None, "request_too_large", request_id)
+            return self._finish(ex, JSONResponse(body, 413, headers={**id_header, **CLOSE_CONNECTION}))
 
     async def chat(self, request: Request, dialect: ChatDialect, door: Door = REST) -> Response:
         async def handle(ex: Exchange, account_id: str, body: Any, request_id: str, id_header: dict[str, str]) -> Response:
@@ -572,6 +605,8 @@ class Pipeline:
             return self._gateway_error(ex, model_input_error(ex.model, err))
         except GatewayError as err:
             return self._gateway_error(ex, err)
+        except BodyTooLarge:
+            return self._gateway_error(ex, request_too_large())
 
     # --- ai/run/{model}: the legacy Workers AI path ---------------------------------------
     async def run_legacy(self, request: Request, door: Door = REST, name: str | None = None) -> Response:
@@ -591,11 +626,13 @@ class Pipeline:
             return self._gateway_error(ex, model_input_error(ex.model, err), door)
         except GatewayError as err:
             return self._gateway_error(ex, err, door)
+        except BodyTooLarge:
+            return self._gateway_error(ex, request_too_large(), door)
 
     async def _legacy_input(self, request: Request, ex: Exchange, model: Model) -> Any:
         content_type = request.headers.get("content-type", "")
         if model.task == "Automatic Speech Recognition" and "json" not in content_type:
-            raw = ex.raw_body = await read_body(request)
+            raw = ex.raw_body = await read_body(request, self.state.settings.max_body_bytes)
             if not raw:
                 raise GatewayError(400, 3003, "Request is missing headers or body: body")
             return {"audio": list(raw)}
@@ -673,7 +710,7 @@ class Pipeline:
 
 def model_input_error(model: str | None, err: InvalidRequest) -> GatewayError:
     """A bad model input on ai/run, in Workers AI's words (5006) or the unified catalog's (7003)."""
-    if (model or "").startswith("@cf/"):
+    if model is None or model.startswith("@cf/"):  # None: the envelope was not read
         return workers_ai.bad_input(err.message)
     return GatewayError(400, 7003, f"Model execution failed (User Input Error): {err.message}")
 
@@ -719,10 +756,10 @@ def gateway_log_entry(ex: Exchange) -> dict[str, Any]:
         "event_id": ex.trace.event_id,
         "request_content_type": ex.headers.get("content-type"),
         "response_content_type": ex.response_type,
-        "request_size": len(ex.raw_body),
-        "response_size": len(body),
-        "request_head_complete": True,
-        "response_head_complete": True,
+        "request_size": ex.body_size if ex.body_size >= 0 else len(ex.raw_body),
+        "response_size": ex.response_size if ex.response_size >= 0 else len(body),
+        "request_head_complete": ex.body_size < 0,
+        "response_head_complete": ex.response_size < 0,
         "attempts": [a.view() for a in ex.attempts],
         "collect_log_payload": ex.options.collect_log_payload,
     }
@@ -731,25 +768,11 @@ def gateway_log_entry(ex: Exchange) -> dict[str, Any]:
     if ex.options.collect_log_payload:
         entry["request_head"] = redacted_text(ex.raw_body.decode("utf-8", "replace"))
         entry["response_head"] = body.decode("utf-8", "replace")
-        entry["request_body"] = redacted_body(ex.body)
+        entry["request_body"] = redacted_body(ex.body) if ex.body_size < 0 else entry["request_head"]
         entry["response_body"] = _json_or_text(body)
     else:
         entry["request_head_complete"] = entry["response_head_complete"] = False
     return entry
-
-
-async def read_body(request: Request) -> bytes:
-    """The body, straight from the ASGI receive channel: what `request.body()` returns, without
-    its async generator (a few microseconds of every request). Read once, by the pipeline.
-    A client gone before the end of its body is a gateway error that is journaled, not sent."""
-    chunks = []
-    while True:
-        message = await request.receive()
-        if message["type"] != "http.request":
-            raise client_gone()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _json_or_text(body: bytes) -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 
 from emulator.gateway.dlp import ProfileCatalog
 from emulator.journal import DEFAULT_JOURNAL_SIZE
+from emulator.request_body import DEFAULT_MAX_BODY_BYTES
 from emulator.schema_check import ConfigError, load_schema_validator, read_data_file
 
 ENV_PREFIX = "AI_GATEWAY_EMULATOR_"
@@ -55,6 +56,8 @@ class Settings:
     dlp_profiles: tuple[dict[str, Any], ...] = ()
     # The guardrail scanner's state at start and after each reset: available | unavailable | credits_exhausted.
     guardrails_scanner: str = "available"
+    # Largest request body accepted; a larger one is answered 413 in the route's dialect.
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
     @property
     def example_account_id(self) -> str:
@@ -95,6 +98,7 @@ ENV_VARS: dict[str, Any] = {
     "log_level": str,
     "journal_max_entries": int,
     "state_dir": Path,
+    "max_body_bytes": int,
 }
 
 
@@ -121,7 +125,7 @@ def _from_config(data: dict[str, Any]) -> dict[str, Any]:
         values["account_ids"] = frozenset(data["account_ids"])
     if "gateways" in data:
         values["gateways"] = {g["id"]: dict(g) for g in data["gateways"]}
-    for key in ("seed", "workers_ai_gateway", "clock", "strict_headers", "accept_any_model", "timeout_status", "cache_max_entries", "log_max_entries", "journal_max_entries"):
+    for key in ("seed", "workers_ai_gateway", "clock", "strict_headers", "accept_any_model", "timeout_status", "cache_max_entries", "log_max_entries", "journal_max_entries", "max_body_bytes"):
         if key in data:
             values[key] = data[key]
     if "fixtures" in data:
@@ -167,6 +171,8 @@ def build_settings(flags: dict[str, Any], environ: dict[str, str] | None = None)
         raise ConfigError(f"timeout_status must be 504 or 408, not {settings.timeout_status!r}")
     if settings.cache_max_entries < 1 or settings.log_max_entries < 1 or settings.journal_max_entries < 1:
         raise ConfigError("cache_max_entries, log_max_entries and journal_max_entries must be at least 1")
+    if settings.max_body_bytes < 1:
+        raise ConfigError("max_body_bytes must be at least 1")
     for gateway_id in settings.gateways:
         if len(gateway_id) > 64:
             raise ConfigError(f"gateway id {gateway_id[:20]}...: at most 64 characters")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from json.encoder import encode_basestring_ascii as _string
 from typing import Any, Callable
 
@@ -139,12 +140,28 @@ def value_for_request_schema(synth: Synth, schema: Any, owner: str) -> Any:
     except SchemaError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
         raise InvalidRequest(f"Invalid schema for {owner}: at {where}: {exc.message}") from None
+    where = _infinite_number(schema)
+    if where is not None:
+        raise InvalidRequest(f"Invalid schema for {owner}: at {where or '(root)'}: the number is too large (beyond a 64-bit float)")
     try:
         return synth.value_for_schema(schema)
     except SchemaTooLarge as exc:
         raise InvalidRequest(f"Invalid schema for {owner}: {exc}") from None
-    except (TypeError, ValueError, IndexError, KeyError, RecursionError) as exc:
+    except (TypeError, ValueError, IndexError, KeyError, RecursionError, OverflowError) as exc:
         raise InvalidRequest(f"Invalid schema for {owner}: no value satisfies it ({type(exc).__name__}: {exc})") from None
+
+
+def _infinite_number(value: Any, where: str = "") -> str | None:
+    """Where a schema holds a number JSON read as infinity (`1e999`), or None. Bodies are at most
+    json_codec.MAX_DEPTH deep, so the recursion is bounded."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return where
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _infinite_number(item, f"{where}/{key}" if where else str(key))
+        if found is not None:
+            return found
+    return None
 
 
 def _tool_call_id(synth: Synth) -> str:

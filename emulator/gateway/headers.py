@@ -7,10 +7,10 @@ applies). With `--strict-headers` the same values are rejected with a 400 naming
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from emulator import json_codec
 from emulator.errors import GatewayError
 
 # Documented ranges.
@@ -112,8 +112,8 @@ class _Reader:
             return None
         key, value = found
         try:
-            parsed = json.loads(value)
-        except ValueError:
+            parsed = json_codec.loads(value)
+        except ValueError:  # TooDeep included: a header's JSON is ignored or rejected whole
             self.reject_or_note(key, value, "is not JSON (ignored)")
             return None
         if not isinstance(parsed, dict):

@@ -126,3 +126,12 @@ def test_a_failing_tests_report_shows_no_credential(pytester: pytest.Pytester, m
     report = result.stdout.str()
     assert "ai gateway journal" in report and '"authorization": "Bearer ****AAAA"' in report
     assert TOKENS["chat body"] not in report and TOKENS["rest authorization"] not in report
+
+
+def test_the_state_file_on_disk_holds_no_credential(start, tmp_path):
+    running = start("--state-dir", str(tmp_path))
+    send_every_credential(running)
+    running.stop()
+    written = b"".join(path.read_bytes() for path in tmp_path.rglob("*") if path.is_file())
+    assert written, "the state directory is empty"
+    assert [place for place, token in TOKENS.items() if token.encode() in written] == []

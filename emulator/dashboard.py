@@ -20,6 +20,7 @@ from emulator.errors import GatewayError
 from emulator.gateway.gateways import iso
 from emulator.gateways_api import checked_query, error_response, gateway_view, log_page
 from emulator.json_codec import JSONResponse
+from emulator.redaction import redacted_body
 from emulator.state import EmulatorState
 
 UI_DIR = Path(__file__).parent / "ui"
@@ -28,23 +29,6 @@ DATA = f"{PREFIX}/dashboard"
 # The chart's time buckets: as few seconds each as keep the series at most this many buckets.
 MAX_BUCKETS = 30
 BUCKET_SECONDS = (1, 5, 10, 30, 60, 300, 600, 1800, 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400, 365 * 86400)
-
-
-# Headers that carry credentials: the page shows that they were sent, never their value.
-CREDENTIAL_HEADERS = frozenset((
-    "authorization", "proxy-authorization", "cf-aig-authorization", "x-api-key", "api-key", "x-auth-key",
-    "x-goog-api-key", "cookie",
-))
-REDACTED = "[redacted]"
-
-
-def redacted(value: Any) -> Any:
-    """`value` with every credential header's value replaced, wherever a mapping names one."""
-    if isinstance(value, dict):
-        return {k: REDACTED if isinstance(k, str) and k.lower() in CREDENTIAL_HEADERS and v else redacted(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redacted(v) for v in value]
-    return value
 
 
 def _seconds(created_at: str) -> float:
@@ -171,7 +155,8 @@ class Dashboard:
         chunks = None
         if entry.get("response_content_type") == "text/event-stream" and isinstance(entry.get("response_head"), str):
             chunks = stream_chunks(entry["response_head"], self._fixture_spec(journal))
-        return JSONResponse(redacted({"entry": entry, "journal": journal, "chunks": chunks}))
+        # The journal's and the log's entries come masked already; the page masks what it adds too.
+        return JSONResponse(redacted_body({"entry": entry, "journal": journal, "chunks": chunks}))
 
     def _fixture_spec(self, journal: dict[str, Any] | None) -> dict[str, Any] | None:
         if not journal or not journal.get("fixture"):

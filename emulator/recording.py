@@ -23,6 +23,7 @@ from emulator.completion import ChatRequest
 from emulator.dialects.anthropic_messages import DIALECT as ANTHROPIC
 from emulator.dialects.openai_chat import DIALECT as OPENAI_CHAT
 from emulator.dialects.openai_responses import DIALECT as OPENAI_RESPONSES
+from emulator.redaction import CREDENTIAL_HEADERS
 
 REDACTED = "[REDACTED]"
 
@@ -33,8 +34,8 @@ DEFAULT_SECRET_PATTERNS = (
     r"(?i)bearer\s+[A-Za-z0-9._~+/\-]{8,}=*",
 )
 
-# Request headers whose values are credentials: each value is redacted wherever it appears.
-CREDENTIAL_HEADERS = ("authorization", "x-api-key", "cf-aig-authorization", "x-auth-key", "api-key")
+# Request headers whose values are credentials (emulator.redaction's list): each value is
+# redacted wherever it appears.
 
 # Response headers that differ on every answer: not part of an answer's shape.
 VOLATILE_HEADERS = frozenset({

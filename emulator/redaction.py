@@ -4,7 +4,9 @@ pytest plugin's failure reports. One rule, `redact_secret`, applied to headers, 
 
 A credential keeps its scheme and its last 4 characters, so a test can still tell which key was
 sent: `Bearer sk-live-0123-AAAA` is shown as `Bearer ****AAAA`; a secret shorter than 8
-characters keeps nothing (`Bearer ****`). Masking a masked value changes nothing.
+characters keeps nothing (`Bearer ****`). Masking a masked value changes nothing. The dashboard
+shows requests through these functions too; the recorder (emulator/recording.py), which writes
+fixture files meant to be shared, replaces credentials whole, using the same header names.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from typing import Any, Mapping
 # Request headers that carry a credential (names lower-case), on every host and provider path.
 CREDENTIAL_HEADERS = frozenset({
     "authorization", "proxy-authorization", "cf-aig-authorization", "x-api-key", "x-auth-key", "api-key",
-    "x-goog-api-key",
+    "x-goog-api-key", "cookie",
 })
+# An authorization scheme (Bearer, Basic, AWS4-HMAC-SHA256...): a token of letters, digits and dashes.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 
 MASK = "****"
 KEPT_CHARS = 4
@@ -28,8 +32,8 @@ SHORTEST_WITH_TAIL = 8
 def redact_secret(value: str) -> str:
     """`Bearer <secret>` -> `Bearer ****<last 4>`; a value without a scheme -> `****<last 4>`."""
     scheme, space, secret = value.strip().partition(" ")
-    if not space:
-        scheme, secret = "", scheme
+    if not space or not _SCHEME.fullmatch(scheme):  # no scheme (a key, a cookie): all of it is secret
+        scheme, secret = "", value.strip()
     secret = secret.strip()
     masked = MASK + (secret[-KEPT_CHARS:] if len(secret) >= SHORTEST_WITH_TAIL else "")
     return f"{scheme} {masked}" if scheme else masked

@@ -121,7 +121,7 @@ def test_the_dashboard_shows_requests_as_they_arrive_filters_them_and_opens_thei
     expect(detail.locator("table.report")).to_contain_text("provider-outage")
     expect(page.locator("#request-body")).to_contain_text('"content": "Hello!"')
     expect(page.locator("#response-body")).to_contain_text("I am the AI Gateway emulator")
-    expect(page.locator("#request-headers")).to_contain_text('"authorization": "[redacted]"')
+    expect(page.locator("#request-headers")).to_contain_text('"authorization": "Bearer ****')
     assert emu.api_token not in page.inner_text("#detail")
     expect(page.locator("#detail dd[data-field=tokens_out]")).to_have_text("16")  # every field of the entry
     _screenshot(page, "dashboard-detail.png", tmp_path)

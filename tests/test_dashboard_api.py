@@ -40,8 +40,8 @@ def test_a_logs_detail_has_its_journal_entry_with_every_credential_redacted(emul
     assert detail.status_code == 200
     assert "secret" not in detail.text
     body = detail.json()
-    assert body["journal"]["headers"]["x-api-key"] == "[redacted]"
-    assert body["journal"]["headers"]["cf-aig-authorization"] == "[redacted]"
+    assert body["journal"]["headers"]["x-api-key"] == "****cret"
+    assert body["journal"]["headers"]["cf-aig-authorization"] == "Bearer ****cret"
     assert body["journal"]["fixture"] == "hello"
     assert body["entry"]["request_body"]["messages"][0]["content"] == "Hello!"
     assert httpx.get(f"{data}/logs/nope").status_code == 404

@@ -37,6 +37,7 @@ def test_a_credential_keeps_its_scheme_and_last_four_characters():
     assert redact_secret("Bearer sk-live-0123-AAAA") == "Bearer ****AAAA"
     assert redact_secret("sk-ant-api03-xyzw") == "****xyzw"
     assert redact_secret("Bearer short") == "Bearer ****"
+    assert redact_secret("session=abc123xyz; theme=dark") == "****dark"  # a cookie has no scheme
     assert redact_secret(redact_secret("Bearer sk-live-0123-AAAA")) == "Bearer ****AAAA"
 
 

@@ -218,7 +218,9 @@ def serve(settings, state, make_app=None) -> int:
         print(warning, file=sys.stderr, flush=True)
     state_file = state.saved.path if state.saved is not None else None
     print(banner(settings.host, port, settings.example_account_id, settings.example_api_token, state_file), flush=True)
-    config = uvicorn.Config(app, log_level=settings.log_level, **UVICORN_OPTIONS)
+    from emulator.front_door import guarded_protocol
+
+    config = uvicorn.Config(app, log_level=settings.log_level, http=guarded_protocol(settings.front_door), **UVICORN_OPTIONS)
     server = uvicorn.Server(config)
     server.run(sockets=[sock])
     return 0

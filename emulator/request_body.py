@@ -12,7 +12,8 @@ from typing import Callable
 
 from starlette.requests import Request
 
-from emulator.errors import client_gone
+from emulator.errors import GatewayError, client_gone
+from emulator.front_door import BODY_TIMED_OUT
 
 # Cloudflare's request body limit on the Free and Pro plans (Business 200 MB, Enterprise 500 MB).
 DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024
@@ -20,6 +21,13 @@ DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024
 MAX_CACHEABLE_BYTES = 25 * 1024 * 1024
 # The journal and the logs keep at most this much of a request's or an answer's body.
 KEPT_BODY_BYTES = 1024 * 1024
+
+
+def _cut_off(request: Request, gone: Callable[[], Exception]) -> Exception:
+    """The body stopped: the front door's body timeout (its 408 is already sent), or the client left."""
+    if request.scope.get(BODY_TIMED_OUT):
+        return GatewayError(408, 3007, "Request timeout: the body was not received in time")
+    return gone()
 
 
 @dataclass
@@ -42,7 +50,7 @@ async def read_body(request: Request, limit: int, gone: Callable[[], Exception] 
     journaled, not sent (the control and management APIs pass Starlette's ClientDisconnect)."""
     message = await request.receive()
     if message["type"] != "http.request":
-        raise gone()
+        raise _cut_off(request, gone)
     body = message.get("body", b"")
     if len(body) > limit:
         raise BodyTooLarge(limit)
@@ -52,7 +60,7 @@ async def read_body(request: Request, limit: int, gone: Callable[[], Exception] 
     while True:
         message = await request.receive()
         if message["type"] != "http.request":
-            raise gone()
+            raise _cut_off(request, gone)
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:

@@ -13,6 +13,7 @@ from typing import Any
 
 
 from emulator.gateway.dlp import ProfileCatalog
+from emulator.front_door import FrontDoorLimits
 from emulator.journal import DEFAULT_JOURNAL_SIZE
 from emulator.request_body import DEFAULT_MAX_BODY_BYTES
 from emulator.schema_check import ConfigError, load_schema_validator, read_data_file
@@ -58,6 +59,15 @@ class Settings:
     guardrails_scanner: str = "available"
     # Largest request body accepted; a larger one is answered 413 in the route's dialect.
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # The front door (emulator/front_door.py): head and body read timeouts, head size and fields.
+    header_timeout_s: float = FrontDoorLimits.header_timeout_s
+    body_timeout_s: float = FrontDoorLimits.body_timeout_s
+    max_header_bytes: int = FrontDoorLimits.max_header_bytes
+    max_header_count: int = FrontDoorLimits.max_header_count
+
+    @property
+    def front_door(self) -> FrontDoorLimits:
+        return FrontDoorLimits(self.header_timeout_s, self.body_timeout_s, self.max_header_bytes, self.max_header_count)
 
     @property
     def example_account_id(self) -> str:
@@ -99,6 +109,10 @@ ENV_VARS: dict[str, Any] = {
     "journal_max_entries": int,
     "state_dir": Path,
     "max_body_bytes": int,
+    "header_timeout_s": float,
+    "body_timeout_s": float,
+    "max_header_bytes": int,
+    "max_header_count": int,
 }
 
 
@@ -125,7 +139,8 @@ def _from_config(data: dict[str, Any]) -> dict[str, Any]:
         values["account_ids"] = frozenset(data["account_ids"])
     if "gateways" in data:
         values["gateways"] = {g["id"]: dict(g) for g in data["gateways"]}
-    for key in ("seed", "workers_ai_gateway", "clock", "strict_headers", "accept_any_model", "timeout_status", "cache_max_entries", "log_max_entries", "journal_max_entries", "max_body_bytes"):
+    for key in ("seed", "workers_ai_gateway", "clock", "strict_headers", "accept_any_model", "timeout_status", "cache_max_entries", "log_max_entries",
+                "journal_max_entries", "max_body_bytes", "header_timeout_s", "body_timeout_s", "max_header_bytes", "max_header_count"):
         if key in data:
             values[key] = data[key]
     if "fixtures" in data:
@@ -171,8 +186,10 @@ def build_settings(flags: dict[str, Any], environ: dict[str, str] | None = None)
         raise ConfigError(f"timeout_status must be 504 or 408, not {settings.timeout_status!r}")
     if settings.cache_max_entries < 1 or settings.log_max_entries < 1 or settings.journal_max_entries < 1:
         raise ConfigError("cache_max_entries, log_max_entries and journal_max_entries must be at least 1")
-    if settings.max_body_bytes < 1:
-        raise ConfigError("max_body_bytes must be at least 1")
+    if settings.max_body_bytes < 1 or settings.max_header_bytes < 1 or settings.max_header_count < 1:
+        raise ConfigError("max_body_bytes, max_header_bytes and max_header_count must be at least 1")
+    if not settings.header_timeout_s > 0 or not settings.body_timeout_s > 0:
+        raise ConfigError("header_timeout_s and body_timeout_s must be more than 0")
     for gateway_id in settings.gateways:
         if len(gateway_id) > 64:
             raise ConfigError(f"gateway id {gateway_id[:20]}...: at most 64 characters")

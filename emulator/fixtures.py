@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Iterable, NamedTuple
 from emulator.completion import NO_CONVERSATION, Conversation
 from emulator.fixture_criteria import Criterion, compile_criteria, json_path_errors
 from emulator.gateway.headers import lenient_metadata
+from emulator.regex_risk import nested_repeat
 from emulator.schema_check import ConfigError, load_schema_validator, read_data_file
 from emulator.text_matcher import TextMatcher, text_matcher
 
@@ -207,10 +208,7 @@ def check_fixture_document(data: Any, source: str) -> None:
         match = spec.get("match", {})
         for where, matcher in _text_matchers(match):
             if isinstance(matcher, dict) and "regex" in matcher:
-                try:
-                    re.compile(matcher["regex"])
-                except re.error as exc:
-                    raise ConfigError(f"{source}: $.fixtures[{index}].match.{where}.regex: invalid regular expression: {exc}") from exc
+                check_regex(matcher["regex"], f"{source}: $.fixtures[{index}].match.{where}.regex")
         for path, problem in json_path_errors(match):
             raise ConfigError(f"{source}: $.fixtures[{index}].match.json_path[{path!r}]: {problem}")
         respond = spec.get("respond", {})
@@ -226,6 +224,20 @@ def check_fixture_document(data: Any, source: str) -> None:
                 re.compile(matcher["regex"])
             except re.error as exc:
                 raise ConfigError(f"{source}: $.classifications[{index}].content.regex: invalid regular expression: {exc}") from exc
+
+
+def check_regex(pattern: str, where: str) -> None:
+    """A fixture's regex must compile, and must not be able to backtrack for ever (regex_risk)."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(f"{where}: invalid regular expression: {exc}") from exc
+    if nested_repeat(pattern):
+        raise ConfigError(
+            f"{where}: {pattern!r} repeats a repeat (as in ^(a+)+$), which can take exponential time "
+            "on a text that almost matches and would stall the server; write it with one repeat per "
+            "character class (([a-z]+,)* is fine: the comma ends each word), or in an atomic group (?>...)"
+        )
 
 
 def check_stream_spec(respond: dict[str, Any], where: str) -> None:

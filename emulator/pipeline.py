@@ -26,7 +26,7 @@ from emulator.dialects.openai_responses_stream import OpenAIResponsesStream
 from emulator.dialects.workers_ai_stream import WorkersAIStream
 from emulator.dialects.openai_chat import DIALECT as OPENAI_CHAT
 from emulator.dialects.openai_embeddings import DIALECT as OPENAI_EMBEDDINGS
-from emulator.errors import GatewayError, InvalidRequest, NoFixture, client_gone
+from emulator.errors import CLIENT_CLOSED_REQUEST, GatewayError, InvalidRequest, NoFixture, client_gone
 from emulator.fixtures import NO_REPORT, Fixture, MatchContext, MatchReport
 from emulator.gateway import dlp
 from emulator.gateway.attempts import Attempt, RetryPolicy, run_attempts, timeout_error
@@ -45,7 +45,7 @@ from emulator.request_body import CLOSE_CONNECTION, KEPT_BODY_BYTES, MAX_CACHEAB
 from emulator.redaction import redacted_body, redacted_headers, redacted_text
 from emulator.schema_check import load_schema_validator
 from emulator.state import EmulatorState
-from emulator.streaming import EventStreamResponse, StreamPlan, event_stream
+from emulator.streaming import EventStreamResponse, StreamPlan, delivered_tokens, event_stream
 from emulator.upstream import answer_chat, answer_task, failure_from, input_tokens
 
 # What a raw-body endpoint does once its body is read and valid: (exchange, account id, body,
@@ -149,7 +149,7 @@ class Exchange:
             "fixture": self.fixture,
             "fixture_item": self.fixture_item,
             "fixture_report": self.match_report.view(),
-            "status": self.status,
+            "status": self.final_status,
             "error": self.error,
             "log_id": self.trace.log_id if self.trace else None,
             "attempts": [a.view() for a in self.attempts],
@@ -160,6 +160,17 @@ class Exchange:
 
     def log_entry(self) -> dict[str, Any]:
         return gateway_log_entry(self)
+
+    @property
+    def abandoned(self) -> bool:
+        """A stream the client left before its end (it was answered 200)."""
+        return isinstance(self.response_body, EventStreamResponse) and self.response_body.abandoned
+
+    @property
+    def final_status(self) -> int:
+        """The status the journal and the logs give: 499 for an abandoned stream, as Cloudflare's
+        logs give a request its client abandoned."""
+        return CLIENT_CLOSED_REQUEST if self.abandoned else self.status
 
     @property
     def log_id(self) -> str | None:
@@ -391,6 +402,8 @@ class Pipeline:
     def _finish(self, ex: Exchange, response: Response) -> Response:
         if len(ex.raw_body) > KEPT_BODY_BYTES:
             ex.keep_body_prefix()
+        if isinstance(response, EventStreamResponse):  # the journal too reads how it ended
+            ex.response_body = response
         ex.status = response.status_code
         ex.finished_at = self.state.clock.now()
         if ex.trace is not None:
@@ -735,6 +748,9 @@ def gateway_log_entry(ex: Exchange) -> dict[str, Any]:
     assert ex.trace is not None
     body = bytes((ex.response_body.body if isinstance(ex.response_body, Response) else ex.response_body) or b"")
     tokens_in, tokens_out = ex.tokens if ex.tokens else (None, None)
+    status = ex.final_status
+    if ex.abandoned:
+        tokens_out = delivered_tokens(body.decode("utf-8", "replace"))
     entry: dict[str, Any] = {
         "id": ex.trace.log_id,
         "created_at": iso(ex.started_at),
@@ -743,8 +759,8 @@ def gateway_log_entry(ex: Exchange) -> dict[str, Any]:
         "model_type": "text-generation" if ex.endpoint != RUN else None,
         "path": ex.path,
         "request_type": ex.endpoint,
-        "status_code": ex.status,
-        "success": 200 <= ex.status < 300,
+        "status_code": status,
+        "success": 200 <= status < 300,
         "cached": ex.cached,
         "tokens_in": tokens_in,
         "tokens_out": tokens_out,

@@ -9,6 +9,7 @@ the emulator's clock, and plays the fault the fixture names (`respond.stream`).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Callable, Iterator
@@ -20,7 +21,7 @@ from starlette.types import Receive, Scope, Send
 from emulator.clock import Clock
 from emulator.fixtures import Fixture
 from emulator.json_codec import dumps_text
-from emulator.tokens import split_tokens
+from emulator.tokens import count_tokens, split_tokens
 
 log = logging.getLogger("emulator")
 
@@ -105,6 +106,8 @@ class EventStreamResponse(StreamingResponse):
     media_type = "text/event-stream"
     # Called once the stream ended (finished, cut or abandoned by the client): a saved log listens.
     finished: Callable[[], None] | None = None
+    # The client went away before the end: the records say 499, and only what was sent.
+    abandoned = False
 
     def __init__(self, frames: AsyncIterator[Any], headers: dict[str, str]) -> None:
         self._written: list[str] = []
@@ -122,6 +125,7 @@ class EventStreamResponse(StreamingResponse):
         try:
             await self.stream_response(send, client_gone.done)
         except OSError:  # what ASGI 2.4 servers raise on a closed connection
+            self.abandoned = True
             raise ClientDisconnect() from None
         finally:
             client_gone.cancel()
@@ -137,6 +141,7 @@ class EventStreamResponse(StreamingResponse):
             if chunk is DISCONNECT:
                 return  # the server closes the connection: the client sees a truncated body
             if client_gone():
+                self.abandoned = True
                 return
             self._written.append(chunk)
             await send({"type": "http.response.body", "body": chunk.encode("utf-8"), "more_body": True})
@@ -144,6 +149,45 @@ class EventStreamResponse(StreamingResponse):
         # The log keeps the transcript: one string, not a small object per frame (a fifth less
         # memory for 200 frames, and no pymalloc pools pinned by a few survivors each).
         self._written = ["".join(self._written)]
+
+
+def delivered_tokens(written: str) -> int:
+    """The output tokens in the events written: the text deltas and the tool-call argument deltas
+    of every dialect's stream (OpenAI chat, Responses, Anthropic, Workers AI), each counted as the
+    answer's usage counts them. What a client that left mid-stream was sent."""
+    texts: list[str] = []
+    arguments: list[str] = []
+    for line in written.split("\n"):
+        if not line.startswith("data: "):
+            continue
+        try:
+            event = json.loads(line[len("data: "):])
+        except ValueError:  # [DONE], a malformed_after fault
+            continue
+        if isinstance(event, dict):
+            _deltas(event, texts, arguments)
+    return (count_tokens("".join(texts)) if texts else 0) + (count_tokens("".join(arguments)) if arguments else 0)
+
+
+def _deltas(event: dict[str, Any], texts: list[str], arguments: list[str]) -> None:
+    for choice in event.get("choices") or ():  # OpenAI chat chunks
+        delta = choice.get("delta") or {} if isinstance(choice, dict) else {}
+        if isinstance(delta.get("content"), str):
+            texts.append(delta["content"])
+        for call in delta.get("tool_calls") or ():
+            arguments.append((call.get("function") or {}).get("arguments") or "")
+    kind = event.get("type")
+    if isinstance(kind, str) and kind.startswith("response.") and kind.endswith(".delta") and isinstance(event.get("delta"), str):
+        (arguments if "arguments" in kind else texts).append(event["delta"])  # Responses
+    if kind == "content_block_delta":  # Anthropic
+        delta = event.get("delta") or {}
+        for key in ("text", "thinking"):
+            if isinstance(delta.get(key), str):
+                texts.append(delta[key])
+        if isinstance(delta.get("partial_json"), str):
+            arguments.append(delta["partial_json"])
+    if isinstance(event.get("response"), str):  # Workers AI
+        texts.append(event["response"])
 
 
 async def _disconnect(receive: Receive) -> None:

@@ -52,15 +52,23 @@ def loads(raw: bytes | str) -> Any:
             value = _read_by_json(raw)
     else:
         value = _read_by_json(raw)
-    check_depth(raw)
+    if len(raw) > _SHORTEST_TOO_DEEP:  # a shorter text cannot nest too deep (check_depth)
+        check_depth(raw)
     return value
+
+
+# MAX_DEPTH + 1 opening brackets and as many closing ones.
+_SHORTEST_TOO_DEEP = 2 * MAX_DEPTH + 1
 
 
 def check_depth(raw: bytes | bytearray | str) -> None:
     """Raises TooDeep when JSON text nests deeper than MAX_DEPTH."""
-    # That needs more than MAX_DEPTH opening brackets, counted at C speed (one translate:
-    # bytes.count's argument parsing costs more than a count): every ordinary body is ruled out
-    # before any Python-level walk.
+    # That needs more than MAX_DEPTH opening brackets and as many closing ones: a text of at most
+    # 2 * MAX_DEPTH characters cannot; a longer one is ruled out by counting its opening brackets
+    # at C speed (one translate: bytes.count's argument parsing costs more than the count), before
+    # any Python-level walk.
+    if len(raw) <= 2 * MAX_DEPTH:
+        return
     if type(raw) is bytes and len(raw) - len(raw.translate(None, b"[{")) <= MAX_DEPTH:
         return
     text = raw.decode("utf-8", "replace") if isinstance(raw, (bytes, bytearray)) else raw

@@ -38,7 +38,7 @@ class RecordedRequest:
 
     @property
     def headers(self) -> dict[str, str]:
-        """What the app sent, header names lower-cased."""
+        """What the app sent, header names lower-cased; credentials masked (`Bearer ****AAAA`)."""
         return self.entry.get("headers") or {}
 
     @property

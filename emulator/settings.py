@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 
-from emulator.gateway.dlp import ProfileCatalog
 from emulator.front_door import FrontDoorLimits
+from emulator.gateway.dlp import ProfileCatalog
 from emulator.journal import DEFAULT_JOURNAL_SIZE
 from emulator.request_body import DEFAULT_MAX_BODY_BYTES
 from emulator.schema_check import ConfigError, load_schema_validator, read_data_file

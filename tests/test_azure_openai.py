@@ -27,7 +27,7 @@ def test_openai_client_as_cloudflare_documents_it(emulator):
     assert reply.choices[0].message.content.startswith("Hello! I am the AI Gateway emulator")
     assert reply.model_extra["prompt_filter_results"][0]["content_filter_results"]["hate"] == {"filtered": False, "severity": "safe"}
     entry = httpx.get(emulator.base_url + "/__emulator__/journal").json()["entries"][-1]
-    assert entry["headers"]["api-key"] == "azure-key" and entry["path"].endswith("/azure-openai/my-resource/gpt-4o/chat/completions")
+    assert entry["headers"]["api-key"] == "****-key" and entry["path"].endswith("/azure-openai/my-resource/gpt-4o/chat/completions")
 
 
 def test_azure_openai_client_with_azure_endpoint_under_the_gateway(emulator):
@@ -40,7 +40,7 @@ def test_azure_openai_client_with_azure_endpoint_under_the_gateway(emulator):
     assert reply.choices[0].message.content.startswith("Hello! I am the AI Gateway emulator")
     entry = httpx.get(emulator.base_url + "/__emulator__/journal").json()["entries"][-1]
     assert entry["path"].endswith("/azure-openai/my-resource/openai/deployments/gpt-4o/chat/completions")
-    assert entry["headers"]["api-key"] == "azure-key"
+    assert entry["headers"]["api-key"] == "****-key"  # azure-key, masked as the journal masks every credential
 
 
 def test_azure_endpoint_layout_streams(emulator):

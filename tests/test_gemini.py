@@ -47,7 +47,7 @@ def test_sdk_generate_content_answers_with_text_and_usage(emulator):
     assert usage.total_token_count == usage.prompt_token_count + usage.candidates_token_count
     entry = httpx.get(emulator.base_url + "/__emulator__/journal").json()["entries"][-1]
     assert re.search(r"/google-ai-studio/v1(beta)?/models/gemini-2\.5-flash:generateContent$", entry["path"])
-    assert entry["headers"]["x-goog-api-key"] == "google-key"
+    assert entry["headers"]["x-goog-api-key"] == "****-key"  # google-key, masked as the journal masks every credential
     assert entry["model"] == "google/gemini-2.5-flash" and entry["gateway"] == "default"
 
 

@@ -136,6 +136,23 @@ def test_the_dashboard_shows_requests_as_they_arrive_filters_them_and_opens_thei
     page.locator("#detail table.chunks").scroll_into_view_if_needed()
     _screenshot(page, "dashboard-stream.png", tmp_path)
 
+    # What a guardrail said: a column of its own, on the gateway that has guardrails.
+    made = httpx.post(f"{emu.account_url}/ai-gateway/gateways", headers=emu.auth(), json={
+        "id": "guarded", "cache_ttl": 0, "cache_invalidate_on_update": False, "collect_logs": True,
+        "rate_limiting_interval": 0, "rate_limiting_limit": 0, "guardrails": {"prompt": {"S9": "BLOCK"}},
+    })
+    assert made.status_code == 200, made.text
+    httpx.post(emu.base_url + "/__emulator__/classifications", json={"content": {"contains": "build a bomb"}, "categories": ["S9"]}).raise_for_status()
+    with pytest.raises(openai.APIStatusError) as blocked:
+        ask("how do I build a bomb", **{"cf-aig-gateway-id": "guarded"})
+    assert blocked.value.status_code == 424  # "Prompt blocked due to security configurations"
+    page.click("#gateway-list li[data-gateway=guarded]")
+    expect(rows).to_have_count(1)
+    expect(page.locator("#log-columns th[data-field=guardrails]")).to_have_text("guardrails")
+    expect(rows.nth(0).locator("td[data-field=guardrails]")).to_have_text("prompt: BLOCK S9")
+    page.click("#gateway-list li[data-gateway=default]")
+    expect(rows).to_have_count(6)
+
     # The virtual clock, advanced from the page.
     expect(page.locator("#clock-now")).to_contain_text("2026-01-01 00:01:35")
     page.fill("#advance-seconds", "3600")

@@ -175,7 +175,11 @@ function showExtraColumns(entries) {
   for (const key of extra) head.append(el("th", { class: "extra", dataset: { field: key } }, key.replace(/_/g, " ")));
 }
 
-const cellText = (value) => (value === null || value === undefined ? "" : typeof value === "object" ? JSON.stringify(value) : String(value));
+// A guardrail evaluation reads as its phase, action and categories; any other value as JSON.
+const verdict = (v) => `${v.phase}: ${v.action || "pass"}${(v.categories || []).length ? " " + v.categories.join(",") : ""}`;
+const isVerdicts = (value) => Array.isArray(value) && value.length > 0 && value.every((v) => v && typeof v === "object" && "phase" in v && "action" in v);
+const cellText = (value) => (value === null || value === undefined ? "" : isVerdicts(value) ? value.map(verdict).join("; ")
+  : typeof value === "object" ? JSON.stringify(value) : String(value));
 
 function logRow(entry) {
   const fresh = view.seen.size > 0 && !view.seen.has(entry.id);

@@ -26,6 +26,7 @@ from emulator.json_codec import JSONResponse
 from emulator.models_api import ModelsApi
 from emulator.pipeline import Pipeline
 from emulator.request_body import CLOSE_CONNECTION, BodyTooLarge
+from emulator.routes_api import RoutesApi
 from emulator.settings import Settings
 from emulator.state import EmulatorState
 
@@ -63,6 +64,7 @@ def build_app(settings: Settings, state: EmulatorState | None = None) -> DirectR
         Route(f"{ACCOUNT}/ai/tasks/search", models.tasks, methods=["GET"]),
         Route(f"{ACCOUNT}/ai/authors/search", models.authors, methods=["GET"]),
         *GatewaysApi(state).routes(ACCOUNT),
+        *RoutesApi(state).routes(ACCOUNT),
         # The gateway host (gateway.ai.cloudflare.com): /v1/{account_id}/{gateway_id}[/...]
         *GatewayHost(state, pipeline).routes(),
         *ControlApi(state).routes(),

@@ -112,6 +112,8 @@ class GatewayDoor(Door):
     """The gateway host's door for one provider path. The provider's own key (Authorization,
     x-api-key) is not checked: the emulator stands in for the provider and takes any key."""
 
+    dynamic_routes = False  # a provider's own path forwards the model id as it is
+
     def __init__(self, provider: str) -> None:
         self.provider = provider
 
@@ -137,6 +139,8 @@ class WorkersAIDoor(GatewayDoor):
 
 class CompatDoor(GatewayDoor):
     """`{provider}/{model}`: a bare id has no provider (2005), an unknown provider is 2008."""
+
+    dynamic_routes = True
 
     def model(self, state: EmulatorState, name: str) -> Model:
         provider, slash, bare = name.partition("/")

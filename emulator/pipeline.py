@@ -6,6 +6,7 @@ gateway -> simulated upstream (fixture or synth) -> dialect renders -> journal.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
@@ -35,9 +36,10 @@ from emulator.gateway.cache import NO_CACHE, CachedResponse, decide, default_key
 from emulator.gateway.credentials import PROVIDER_REJECTED_CREDENTIALS, credentials_rejected, uses_stored_keys
 from emulator.gateway.gateways import GATEWAY_HEADER, Gateway, iso
 from emulator.gateway.guardrails import PROMPT, RESPONSE, enforcement, evaluate
-from emulator.gateway.headers import NO_OPTIONS, GatewayOptions, parse_gateway_headers
+from emulator.gateway.headers import NO_OPTIONS, GatewayOptions, lenient_metadata, parse_gateway_headers
 from emulator.gateway.logs import metadata_text
 from emulator.gateway.ratelimit import RateLimit, rate_limited
+from emulator.gateway.routes import DYNAMIC_PREFIX, RequestFacts, RouteWalk, answer_cost, step_model
 from emulator.gateway.screening import Screening
 from emulator.gateway.trace import GatewayTrace
 from emulator.json_codec import JSONResponse
@@ -118,6 +120,7 @@ class Exchange:
     started_at: float = 0.0
     requested_gateway: str | None = None  # cf-aig-gateway-id on the REST host, the URL's on the gateway host
     step: int = 0  # the universal endpoint's step index (cf-aig-step)
+    route_steps: list[dict[str, Any]] | None = None  # a dynamic route's walk: each element it went through
     request_id: str | None = None  # a universal step's: its request's id, once an earlier step has one
     screening: Screening | None = None  # the gateway's guardrails and DLP, when it has any
     # Set when the answer leaves: what the log entry says of it, read when the logs API asks.
@@ -156,6 +159,7 @@ class Exchange:
             "cache_status": self.trace.cache_status if self.trace else None,
             "header_notes": list(self.options.ignored),
             **(self.screening.view() if self.screening is not None else {}),
+            "route_steps": self.route_steps,
         }
 
     def log_entry(self) -> dict[str, Any]:
@@ -208,6 +212,8 @@ _SINGLE_STEP = (0, None)
 class Door:
     """How a host lets a request in, names its models and words the gateway's errors.
     This one is the REST API (api.cloudflare.com); the gateway host has its own (emulator.gateway_host)."""
+
+    dynamic_routes = True  # `model: "dynamic/<name>"` is served (the REST API and compat)
 
     def admit(self, state: EmulatorState, request: Request, ex: Exchange, endpoint: str) -> str:
         """The front door: checks the caller, returns the account id."""
@@ -282,12 +288,15 @@ class Pipeline:
         produce: Callable[[Fixture | None], Answer],
         render: Callable[[Answer, Fixture | None], Response],
         screened: Any = None,
+        policy: RetryPolicy | None = None,
     ) -> Response:
         """The simulated upstream's answer as the gateway delivers it. Without a gateway
         (plain Workers AI) there is a single attempt and no cache. The fixture is looked up
         (`find`) only when the request gets past the cache: a hit never reaches the upstream.
         `screened` is what the gateway's guardrails and DLP read the prompt from (the parsed
-        ChatRequest, a task's input, or the embedding texts); a hit is not screened again."""
+        ChatRequest, a task's input, or the embedding texts); a hit is not screened again.
+        `policy`: a dynamic route's model element's timeout and retries, instead of the request's
+        and the gateway's."""
         decision = NO_CACHE
         in_gateway = ex.trace is not None
         if in_gateway:
@@ -309,7 +318,8 @@ class Pipeline:
         if fixture is None and self.state.unmatched_goes_upstream:
             raise NoFixture()
         respond = fixture.respond if fixture is not None else {}
-        policy = RetryPolicy.of(ex.options, ex.gateway_settings) if in_gateway else RetryPolicy()
+        if policy is None:
+            policy = RetryPolicy.of(ex.options, ex.gateway_settings) if in_gateway else RetryPolicy()
 
         def attempt(spec: dict[str, Any]) -> Answer:
             return failure_from(spec["error"]) if "error" in spec and spec is not respond else produce(fixture)
@@ -486,7 +496,12 @@ class Pipeline:
     async def chat(self, request: Request, dialect: ChatDialect, door: Door = REST) -> Response:
         async def handle(ex: Exchange, account_id: str, body: Any, request_id: str, id_header: dict[str, str]) -> Response:
             req = dialect.parse(body)
-            model = self._model(ex, door, dialect, req.model)
+            try:
+                model = self._model(ex, door, dialect, req.model)
+            except GatewayError:  # a route's name is no model: tried only then (free for every other request)
+                if door.dynamic_routes and req.model.startswith(DYNAMIC_PREFIX) and dialect.endpoint == CHAT:
+                    return await self._dynamic_route(ex, account_id, dialect, door, req, id_header)
+                raise
             if not model.offered:
                 return await self._not_offered(ex, account_id, model, dialect, request_id, id_header)
             req.reasoning = dialect.reasons(req, model.reasoning)
@@ -506,6 +521,69 @@ class Pipeline:
             return self._finish(ex, await self._through_gateway(ex, find, req.stream, produce, render, req))
 
         return await self._in_dialect(request, dialect, door, handle)
+
+    async def _dynamic_route(self, ex: Exchange, account_id: str, dialect: ChatDialect, door: Door, req: ChatRequest,
+                             id_header: dict[str, str], envelope: bool = False) -> Response:
+        """`model: "dynamic/<name>"`: the gateway's route of that name walked element by element
+        (emulator.gateway.routes); each model element is an upstream call through the gateway,
+        with its own timeout and retries. The last answer that succeeded answers (the last error
+        when none did), with `cf-aig-model` and `cf-aig-provider` naming who answered."""
+        ex.model = req.model
+        gateway = self.state.gateways.resolve(account_id, ex.requested_gateway)
+        route = self.state.routes.named(account_id, gateway.id, req.model[len(DYNAMIC_PREFIX):])
+        if route is None:
+            raise GatewayError(404, 7003, f"Dynamic route not found: {req.model}")
+        self._gateway(account_id, ex, Model(name=req.model, task=TEXT_GENERATION), required_for_workers_ai=False)
+        scope = f"{gateway_scope(ex)}/routes/{route.id}/"
+        facts = RequestFacts(lenient_metadata(ex.headers), ex.headers, req.body, ex.raw_body)
+        walk = RouteWalk(
+            route, facts, self.state.settings.seed,
+            admit=lambda key, rule: self.state.rate_limits.admit(scope + key, rule),
+            spent=lambda key, rule: self.state.route_spend.spent(scope + key, rule),
+        )
+        answered: Response | None = None
+        failed: Response | None = None
+        served_by = ("", "")
+        while (step := walk.next_model()) is not None:
+            model = step_model(self.state.catalog, step.provider, step.model)
+            ex.model = model.name
+            sub = dataclasses.replace(req, model=f"{step.provider}/{step.model}")
+            sub.reasoning = dialect.reasons(sub, model.reasoning)
+            policy = RetryPolicy(max_attempts=min(step.retries + 1, 5), timeout_ms=step.timeout_ms)
+            try:
+                response = await self._through_gateway(
+                    ex, lambda: self._match(ex, dialect.endpoint, model.name, sub.last_user_text, sub), sub.stream,
+                    lambda fixture: answer_chat(sub, fixture, self.state.settings.seed),
+                    lambda answer, fixture: self._render_chat(dialect, sub, answer, fixture, id_header, envelope),
+                    screened=sub, policy=policy,
+                )
+            except GatewayError as err:  # the element's timeout: its fallback
+                response = JSONResponse(door.error_body(err), err.status, headers=err.headers)
+            walk.report(response.status_code < 400)
+            if response.status_code < 400:
+                answered, served_by = response, (step.model, step.provider)
+                for key, _rule in walk.budget_keys:
+                    self.state.route_spend.add(scope + key, answer_cost(model.name, ex.tokens))
+            else:
+                failed, served_by = response, (step.model, step.provider)
+        ex.route_steps = walk.steps
+        ex.model = req.model if answered is None and failed is None else ex.model
+        response = answered or failed
+        if response is None:
+            raise rate_limited() if walk.limited_by else GatewayError(400, 2005, "Failed to get response from provider")
+        response.headers["cf-aig-model"], response.headers["cf-aig-provider"] = served_by
+        return self._finish(ex, response)
+
+    def _render_chat(self, dialect: ChatDialect, req: ChatRequest, answer: Answer, fixture: Fixture | None,
+                     id_header: dict[str, str], envelope: bool) -> Response:
+        if isinstance(answer, UpstreamFailure):
+            return self._upstream_failure(answer, None if envelope else dialect, "", id_header)
+        assert isinstance(answer, Completion)
+        ctx = RenderContext(self.state.ids, self.state.clock.now(), req.model)
+        if req.stream:
+            return self._stream(dialect.endpoint, req, answer, ctx, fixture, id_header)
+        body = dialect.render(req, answer, ctx)
+        return JSONResponse(cloudflare_v4.success(body) if envelope else body, headers=id_header)
 
     async def count_tokens(self, request: Request, door: Door) -> Response:
         """Anthropic's token count for a Messages body, as `messages` would bill its input."""
@@ -610,6 +688,10 @@ class Pipeline:
             ex.body = body
             check_envelope(body)
             ex.model = body["model"]
+            if isinstance(body["model"], str) and body["model"].startswith(DYNAMIC_PREFIX):
+                chat_body = {**body["input"], "model": body["model"]} if isinstance(body["input"], dict) else body["input"]
+                OPENAI_CHAT.validate(chat_body)  # a route takes the OpenAI chat shape (InvalidRequest: below)
+                return await self._dynamic_route(ex, account_id, OPENAI_CHAT, REST, OPENAI_CHAT.parse(chat_body), {}, envelope=True)
             model = REST.model(self.state, body["model"])
             if RUN not in model.endpoints:
                 raise workers_ai.bad_input(f"model {model.name} does not support /ai/run")
@@ -781,6 +863,8 @@ def gateway_log_entry(ex: Exchange) -> dict[str, Any]:
     }
     if ex.screening is not None:
         entry.update(ex.screening.view())
+    if ex.route_steps is not None:
+        entry["route_steps"] = ex.route_steps
     if ex.options.collect_log_payload:
         entry["request_head"] = redacted_text(ex.raw_body.decode("utf-8", "replace"))
         entry["response_head"] = body.decode("utf-8", "replace")

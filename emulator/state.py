@@ -14,6 +14,7 @@ from emulator.gateway.guardrails import Classifications, Scanner
 from emulator.gateway.gateways import GatewayRegistry
 from emulator.gateway.logs import LogStore
 from emulator.gateway.ratelimit import RateLimiter
+from emulator.gateway.routes import RouteStore, SpendLog
 from emulator.ids import IdSource
 from emulator.journal import Journal
 from emulator.paths import FIXTURES_DIR, SCHEMAS_DIR
@@ -42,6 +43,9 @@ class EmulatorState:
         self.classifications = Classifications()
         self.scanner = Scanner(settings.guardrails_scanner)
         self.dlp_profiles = ProfileCatalog(settings.dlp_profiles)
+        # Dynamic routes (not kept in the state file: the config file's come back on each start).
+        self.routes = RouteStore(settings.gateways, self.clock, self.ids)
+        self.route_spend = SpendLog(self.clock)
         self.loaded_files: list[Path] = []
         # Record mode's --record-missing: a request no fixture matches goes to the upstream (NoFixture).
         self.unmatched_goes_upstream = False
@@ -103,6 +107,8 @@ class EmulatorState:
         self.journal.reset()
         self.cache.reset()
         self.rate_limits.reset()
+        self.routes.reset()
+        self.route_spend.reset()
         self.logs.reset()
         self.classifications.reset()
         self.scanner.reset()

@@ -43,11 +43,11 @@ from emulator.gateway.routes import DYNAMIC_PREFIX, RequestFacts, RouteWalk, ans
 from emulator.gateway.screening import Screening
 from emulator.gateway.trace import GatewayTrace
 from emulator.json_codec import JSONResponse
-from emulator.request_body import CLOSE_CONNECTION, KEPT_BODY_BYTES, MAX_CACHEABLE_BYTES, BodyTooLarge, read_body
+from emulator.request_body import CLOSE_CONNECTION, KEPT_BODY_BYTES, MAX_CACHEABLE_BYTES, BodyTooLarge, kept_prefix, read_body
 from emulator.redaction import redacted_body, redacted_headers, redacted_text
 from emulator.schema_check import load_schema_validator
 from emulator.state import EmulatorState
-from emulator.streaming import EventStreamResponse, StreamPlan, delivered_tokens, event_stream
+from emulator.streaming import EventStreamResponse, StreamPlan, event_stream
 from emulator.upstream import answer_chat, answer_task, failure_from, input_tokens
 
 # What a raw-body endpoint does once its body is read and valid: (exchange, account id, body,
@@ -133,8 +133,7 @@ class Exchange:
 
     def keep_body_prefix(self) -> None:
         """Past KEPT_BODY_BYTES the journal and the logs keep the body's first bytes, as text."""
-        self.body_size = len(self.raw_body)
-        self.raw_body = self.raw_body[:KEPT_BODY_BYTES]
+        self.raw_body, self.body_size = kept_prefix(self.raw_body)
         self.body = self.raw_body.decode("utf-8", "replace")
 
     def entry(self) -> dict[str, Any]:
@@ -441,8 +440,7 @@ class Pipeline:
         if isinstance(response, EventStreamResponse):
             ex.response_body = response
         elif len(response.body) > KEPT_BODY_BYTES:
-            ex.response_size = len(response.body)
-            ex.response_body = bytes(response.body[:KEPT_BODY_BYTES])
+            ex.response_body, ex.response_size = kept_prefix(bytes(response.body))
         else:
             ex.response_body = response.body
         ex.response_type = _content_type(response)
@@ -828,11 +826,16 @@ def _content_type(response: Response) -> str | None:
 
 def gateway_log_entry(ex: Exchange) -> dict[str, Any]:
     assert ex.trace is not None
-    body = bytes((ex.response_body.body if isinstance(ex.response_body, Response) else ex.response_body) or b"")
+    response_size = ex.response_size
     tokens_in, tokens_out = ex.tokens if ex.tokens else (None, None)
+    if isinstance(ex.response_body, EventStreamResponse):
+        stream = ex.response_body
+        body, response_size = stream.kept_transcript()
+        if stream.abandoned:
+            tokens_out = stream.delivered_tokens
+    else:
+        body = bytes((ex.response_body.body if isinstance(ex.response_body, Response) else ex.response_body) or b"")
     status = ex.final_status
-    if ex.abandoned:
-        tokens_out = delivered_tokens(body.decode("utf-8", "replace"))
     entry: dict[str, Any] = {
         "id": ex.trace.log_id,
         "created_at": iso(ex.started_at),
@@ -855,9 +858,9 @@ def gateway_log_entry(ex: Exchange) -> dict[str, Any]:
         "request_content_type": ex.headers.get("content-type"),
         "response_content_type": ex.response_type,
         "request_size": ex.body_size if ex.body_size >= 0 else len(ex.raw_body),
-        "response_size": ex.response_size if ex.response_size >= 0 else len(body),
+        "response_size": response_size if response_size >= 0 else len(body),
         "request_head_complete": ex.body_size < 0,
-        "response_head_complete": ex.response_size < 0,
+        "response_head_complete": response_size < 0,
         "attempts": [a.view() for a in ex.attempts],
         "collect_log_payload": ex.options.collect_log_payload,
     }

@@ -23,6 +23,15 @@ MAX_CACHEABLE_BYTES = 25 * 1024 * 1024
 KEPT_BODY_BYTES = 1024 * 1024
 
 
+def kept_prefix(body: bytes) -> tuple[bytes, int]:
+    """What the journal and the logs keep of a request's or an answer's body (a stream's
+    transcript too): its first KEPT_BODY_BYTES and its whole size, or the body and -1 when it is
+    kept whole."""
+    if len(body) > KEPT_BODY_BYTES:
+        return body[:KEPT_BODY_BYTES], len(body)
+    return body, -1
+
+
 def _cut_off(request: Request, gone: Callable[[], Exception]) -> Exception:
     """The body stopped: the front door's body timeout (its 408 is already sent), or the client left."""
     if request.scope.get(BODY_TIMED_OUT):

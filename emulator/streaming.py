@@ -21,6 +21,7 @@ from starlette.types import Receive, Scope, Send
 from emulator.clock import Clock
 from emulator.fixtures import Fixture
 from emulator.json_codec import dumps_text
+from emulator.request_body import kept_prefix
 from emulator.tokens import count_tokens, split_tokens
 
 log = logging.getLogger("emulator")
@@ -100,8 +101,9 @@ DISCONNECT = _Disconnect()
 
 class EventStreamResponse(StreamingResponse):
     """Writes frames as they are made: the first event leaves before the last is rendered.
-    `body` is what has been written so far (the whole transcript once the stream ended), for
-    the gateway's log entry, which is written out when it is read."""
+    `kept_transcript()` is what the gateway's log entry (written out when it is read) keeps of
+    what was written: once the stream ended, one bytes object of at most KEPT_BODY_BYTES, not a
+    small object per frame (a fifth less memory for 200 frames, no pymalloc pools pinned)."""
 
     media_type = "text/event-stream"
     # Called once the stream ended (finished, cut or abandoned by the client): a saved log listens.
@@ -109,14 +111,35 @@ class EventStreamResponse(StreamingResponse):
     # The client went away before the end: the records say 499, and only what was sent.
     abandoned = False
 
+    # What the client was sent of the answer's tokens, once an abandoned stream ended.
+    delivered_tokens = 0
+
     def __init__(self, frames: AsyncIterator[Any], headers: dict[str, str]) -> None:
         self._written: list[str] = []
+        # Once the stream ended: what the records keep of its transcript (kept_prefix's).
+        self._kept: tuple[bytes, int] | None = None
         super().__init__(frames, headers=headers)
 
     @property
     def body(self) -> bytes | None:  # type: ignore[override]
         # None until something was written: Starlette reads `body` at start to set Content-Length.
         return "".join(self._written).encode("utf-8") if self._written else None
+
+    def kept_transcript(self) -> tuple[bytes, int]:
+        """What the journal and the logs keep of the transcript (kept_prefix: at most its first
+        KEPT_BODY_BYTES, and its whole size when cut); while it streams, of what was written so far."""
+        if self._kept is not None:
+            return self._kept
+        return kept_prefix(self.body or b"")
+
+    def _ended(self) -> None:
+        """The transcript is settled: an abandoned stream's tokens counted from all it sent, then
+        only its kept prefix held (a long stream no longer grows a log entry without bound)."""
+        written = "".join(self._written)
+        self._written = []
+        if self.abandoned:
+            self.delivered_tokens = count_delivered_tokens(written)
+        self._kept = kept_prefix(written.encode("utf-8"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """As StreamingResponse, but the client's going away is watched by one plain task, not
@@ -129,6 +152,7 @@ class EventStreamResponse(StreamingResponse):
             raise ClientDisconnect() from None
         finally:
             client_gone.cancel()
+            self._ended()
             finished, self.finished = self.finished, None  # called once; the Exchange it holds let go
             if finished is not None:
                 finished()
@@ -146,12 +170,9 @@ class EventStreamResponse(StreamingResponse):
             self._written.append(chunk)
             await send({"type": "http.response.body", "body": chunk.encode("utf-8"), "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
-        # The log keeps the transcript: one string, not a small object per frame (a fifth less
-        # memory for 200 frames, and no pymalloc pools pinned by a few survivors each).
-        self._written = ["".join(self._written)]
 
 
-def delivered_tokens(written: str) -> int:
+def count_delivered_tokens(written: str) -> int:
     """The output tokens in the events written: the text deltas and the tool-call argument deltas
     of every dialect's stream (OpenAI chat, Responses, Anthropic, Workers AI), each counted as the
     answer's usage counts them. What a client that left mid-stream was sent."""

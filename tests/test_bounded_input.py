@@ -211,3 +211,19 @@ def test_a_server_error_tells_the_client_the_connection_is_closed():
     answer = asyncio.run(call())
     assert (answer.status_code, answer.headers["connection"]) == (500, "close")
     assert answer.json()["errors"][0]["code"] == 10001
+
+
+def test_a_streamed_answers_transcript_is_kept_as_its_first_mib_in_the_logs(emulator, add_fixture):
+    reset(emulator)
+    text = "w" * (KEPT_BODY_BYTES + 10_000)
+    add_fixture({"match": {"content": "long stream"}, "respond": {"text": text, "stream": {"chars": 65536}}})
+    with httpx.stream("POST", emulator.openai_base_url + "/chat/completions", headers=emulator.auth(), timeout=60,
+                      json={**CHAT, "stream": True, "messages": [{"role": "user", "content": "long stream"}]}) as answer:
+        sent = answer.read()
+    assert answer.status_code == 200 and len(sent) > KEPT_BODY_BYTES + 10_000
+    log_url = f"{emulator.account_url}/ai-gateway/gateways/default/logs/{answer.headers['cf-aig-log-id']}"
+    log = httpx.get(log_url, headers=emulator.auth()).json()["result"]
+    assert (log["response_size"], log["response_head_complete"]) == (len(sent), False)
+    assert log["response_head"] == sent[:KEPT_BODY_BYTES].decode()
+    kept = httpx.get(log_url + "/response", headers=emulator.auth(), timeout=60).json()["result"]
+    assert kept == sent[:KEPT_BODY_BYTES].decode()

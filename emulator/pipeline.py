@@ -39,7 +39,8 @@ from emulator.gateway.guardrails import PROMPT, RESPONSE, enforcement, evaluate
 from emulator.gateway.headers import NO_OPTIONS, GatewayOptions, lenient_metadata, parse_gateway_headers
 from emulator.gateway.logs import metadata_text
 from emulator.gateway.ratelimit import RateLimit, rate_limited
-from emulator.gateway.routes import DYNAMIC_PREFIX, RequestFacts, RouteWalk, answer_cost, step_model
+from emulator.gateway.auto_router import AUTO_ROUTER_MODEL, NoAllowedModel, candidate_pool, user_turns
+from emulator.gateway.routes import DYNAMIC_PREFIX, RequestFacts, RouteWalk, answer_cost, named_model, step_model
 from emulator.gateway.screening import Screening
 from emulator.gateway.trace import GatewayTrace
 from emulator.json_codec import JSONResponse
@@ -499,6 +500,8 @@ class Pipeline:
             except GatewayError:  # a route's name is no model: tried only then (free for every other request)
                 if door.dynamic_routes and req.model.startswith(DYNAMIC_PREFIX) and dialect.endpoint == CHAT:
                     return await self._dynamic_route(ex, account_id, dialect, door, req, id_header)
+                if door.dynamic_routes and req.model == AUTO_ROUTER_MODEL and dialect.endpoint in (CHAT, RESPONSES):
+                    return await self._auto_routed(ex, account_id, dialect, req, id_header)
                 raise
             if not model.offered:
                 return await self._not_offered(ex, account_id, model, dialect, request_id, id_header)
@@ -570,6 +573,30 @@ class Pipeline:
         if response is None:
             raise rate_limited() if walk.limited_by else GatewayError(400, 2005, "Failed to get response from provider")
         response.headers["cf-aig-model"], response.headers["cf-aig-provider"] = served_by
+        return self._finish(ex, response)
+
+    async def _auto_routed(self, ex: Exchange, account_id: str, dialect: ChatDialect, req: ChatRequest, id_header: dict[str, str]) -> Response:
+        """`model: "cloudflare/auto"`: the Auto Router's model (emulator.gateway.auto_router)
+        serves, and the `cf-aig-routing-*` headers say which and why."""
+        ex.model = req.model
+        try:
+            pool = candidate_pool(ex.headers.get("cf-aig-allowed-models"), ex.headers.get("cf-aig-allowed-providers"))
+        except NoAllowedModel as err:
+            raise GatewayError(400, 2023, str(err)) from None
+        self._gateway(account_id, ex, Model(name=req.model, task=TEXT_GENERATION), required_for_workers_ai=False)
+        decision = self.state.auto_router.decide(gateway_scope(ex), pool, ex.headers, user_turns(req.messages), bool(req.prompt_text.strip()))
+        model = named_model(self.state.catalog, decision.model)
+        ex.model = model.name
+        sub = dataclasses.replace(req, model=decision.model)
+        sub.reasoning = dialect.reasons(sub, model.reasoning)
+        response = await self._through_gateway(
+            ex, lambda: self._match(ex, dialect.endpoint, model.name, sub.last_user_text, sub), sub.stream,
+            lambda fixture: answer_chat(sub, fixture, self.state.settings.seed),
+            lambda answer, fixture: self._render_chat(dialect, sub, answer, fixture, id_header, False), screened=sub,
+        )
+        response.headers["cf-aig-routed-model"] = decision.model
+        response.headers["cf-aig-routing-reason"] = decision.reason
+        response.headers["cf-aig-routing-decision-id"] = self.state.ids.uuid()
         return self._finish(ex, response)
 
     def _render_chat(self, dialect: ChatDialect, req: ChatRequest, answer: Answer, fixture: Fixture | None,

@@ -14,6 +14,7 @@ from emulator.gateway.guardrails import Classifications, Scanner
 from emulator.gateway.gateways import GatewayRegistry
 from emulator.gateway.logs import LogStore
 from emulator.gateway.ratelimit import RateLimiter
+from emulator.gateway.auto_router import SessionPins
 from emulator.gateway.routes import RouteStore, SpendLog
 from emulator.ids import IdSource
 from emulator.journal import Journal
@@ -46,6 +47,7 @@ class EmulatorState:
         # Dynamic routes (not kept in the state file: the config file's come back on each start).
         self.routes = RouteStore(settings.gateways, self.clock, self.ids)
         self.route_spend = SpendLog(self.clock)
+        self.auto_router = SessionPins()
         self.loaded_files: list[Path] = []
         # Record mode's --record-missing: a request no fixture matches goes to the upstream (NoFixture).
         self.unmatched_goes_upstream = False
@@ -109,6 +111,7 @@ class EmulatorState:
         self.rate_limits.reset()
         self.routes.reset()
         self.route_spend.reset()
+        self.auto_router.reset()
         self.logs.reset()
         self.classifications.reset()
         self.scanner.reset()

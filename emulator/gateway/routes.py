@@ -211,7 +211,11 @@ CATALOG_AUTHORS = {"google-ai-studio": "google", "grok": "xai"}
 def step_model(catalog: Catalog, provider: str, model: str) -> Model:
     """A model element's model: the catalog's (`workers-ai` takes `@cf/...` ids), else a text
     model of that provider (the gateway forwards any id)."""
-    name = model if provider == "workers-ai" else f"{CATALOG_AUTHORS.get(provider, provider)}/{model}"
+    return named_model(catalog, model if provider == "workers-ai" else f"{CATALOG_AUTHORS.get(provider, provider)}/{model}")
+
+
+def named_model(catalog: Catalog, name: str) -> Model:
+    """The catalog's model of that name, else a text model of that name."""
     known = catalog.get(name)
     if known is not None:
         return known

@@ -72,8 +72,37 @@ LOG_FIELDS = {
     "path": {"type": "string"}, "success": {"type": "boolean"}, "cached": {"type": "boolean"},
     "status_code": {"type": "integer"}, "duration": {"type": "integer"}, "tokens_in": {"type": ["integer", "null"]},
     "tokens_out": {"type": ["integer", "null"]}, "cost": {"type": "number"}, "metadata": STRING_OR_NULL,
-    "step": {"type": "integer"}, "event_id": {"type": "string"},
+    "step": {"type": "integer"}, "event_id": {"type": "string"}, "custom_cost": {"type": "boolean"},
+    "model_type": STRING_OR_NULL, "request_type": {"type": "string"}, "request_content_type": STRING_OR_NULL,
+    "response_content_type": STRING_OR_NULL, "guardrails": {"type": "array"}, "dlp_action": {"type": "string"},
 }
+# What one log's entry adds to the list's fields: sizes, payload heads (the first 1 MiB of a body,
+# a stream's transcript included: *_head_complete false when cut), attempts, feedback.
+LOG_DETAIL_FIELDS = {
+    "request_size": {"type": "integer", "minimum": 0, "description": "the whole request body's size in bytes"},
+    "response_size": {"type": "integer", "minimum": 0, "description": "the whole answer's size in bytes (a stream's transcript)"},
+    "request_head_complete": {"type": "boolean", "description": "false when the body was cut at 1 MiB, or not collected"},
+    "response_head_complete": {"type": "boolean", "description": "false when the answer was cut at 1 MiB, or not collected"},
+    "request_head": {"type": "string"}, "response_head": {"type": "string"}, "attempts": {"type": "array"},
+    "collect_log_payload": {"type": ["boolean", "null"]}, "route_steps": {"type": "array"},
+    "feedback": {"type": ["integer", "null"]}, "score": {"type": ["number", "null"]},
+    **{name: {"type": "array"} for name in ("dlp_policy_ids", "dlp_profile_ids", "dlp_entry_ids", "dlp_check", "dlp_findings")},
+}
+
+
+def v4_refusal(code: int, description: str) -> dict[str, Any]:
+    """The v4 envelope of one error with this code (a refusal with nothing else to say)."""
+    return obj(["success", "errors", "messages", "result"], {
+        "success": {"const": False}, "result": {"type": "null"}, "messages": {"type": "array", "maxItems": 0},
+        "errors": {"type": "array", "minItems": 1, "maxItems": 1, "items": obj(["code", "message"], {"code": {"const": code}, "message": {"type": "string"}})},
+    }, description=description)
+
+
+def refined(base: str, error: dict[str, Any], description: str) -> dict[str, Any]:
+    """A dialect's error body (`base`) whose `error` object says this (a 413's code or type)."""
+    return {"allOf": [ref(base), {"properties": {"error": {"properties": error}}}], "description": description}
+
+
 CLOCK = obj(["mode", "now", "iso"], {"mode": {"enum": ["virtual", "real"]}, "now": {"type": "number"}, "iso": {"type": "string"}})
 
 RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
@@ -140,18 +169,31 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "NamedEntry": obj(["id", "name", "description"], {"id": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"}}),
     "Gateway": obj(list(GATEWAY_FIELDS), GATEWAY_FIELDS),
     "LogEntry": obj(["id", "created_at", "provider", "model", "path", "success", "cached"], LOG_FIELDS),
+    "LogDetail": obj(["id", "created_at", "provider", "model", "path", "success", "cached", "request_size", "response_size",
+                      "request_head_complete", "response_head_complete"], {**LOG_FIELDS, **LOG_DETAIL_FIELDS}),
     # The control API's own bodies.
     "Problem": obj(["error"], {"error": {"type": "string"}}),
+    # The answers to a client over a limit (README: Limits on what a client sends).
+    "RequestTimeout": v4_refusal(408, "the front door: the head not received within header_timeout_s, or the body within body_timeout_s"),
+    "HeadTooLarge": v4_refusal(431, "the front door: a head over max_header_bytes, or more than max_header_count fields"),
+    "BodyTooLargeV4": v4_refusal(3006, "Workers AI's 413: the body is over max_body_bytes"),
+    "BodyTooLargeOpenAI": refined("OpenAIError", {"code": {"const": "request_too_large"}, "type": {"const": "invalid_request_error"}}, "OpenAI's 413"),
+    "BodyTooLargeAnthropic": refined("AnthropicError", {"type": {"const": "request_too_large"}}, "Anthropic's 413"),
+    "BodyTooLargeGemini": refined("GeminiError", {"code": {"const": 413}}, "Gemini's 413"),
     "Health": obj(["status", "version", "clock", "seed"], {"status": {"const": "ok"}, "version": {"type": "string"}, "clock": {"enum": ["virtual", "real"]}, "seed": {"type": "integer"}}),
     "Clock": CLOCK,
     "Reset": obj(["reset", "clock"], {"reset": {"const": True}, "clock": CLOCK}),
-    "JournalEntry": obj(["received_at", "endpoint", "method", "path", "headers", "status", "fixture", "fixture_report", "attempts"], {
+    # body_truncated: the body is the text of its first 1 MiB (request_body.KEPT_BODY_BYTES), not the body.
+    "JournalEntry": obj(["received_at", "endpoint", "method", "path", "headers", "body_truncated", "status", "fixture", "fixture_report", "attempts"], {
         "received_at": {"type": "number"}, "endpoint": {"type": "string"}, "method": {"type": "string"}, "path": {"type": "string"},
         "headers": {"type": "object", "additionalProperties": {"type": "string"}}, "body": ANY, "model": STRING_OR_NULL,
         "gateway": STRING_OR_NULL, "fixture": STRING_OR_NULL, "fixture_item": {"type": ["integer", "null"]},
         "fixture_report": {"type": "array"}, "status": {"type": "integer"},
         "error": STRING_OR_NULL, "log_id": STRING_OR_NULL, "attempts": {"type": "array"}, "cache_status": STRING_OR_NULL,
         "header_notes": {"type": "array", "items": {"type": "string"}},
+        "body_truncated": {"type": "boolean"}, "route_steps": {"type": ["array", "null"]},
+        **{name: LOG_DETAIL_FIELDS.get(name) or LOG_FIELDS[name] for name in ("guardrails", "dlp_action", "dlp_policy_ids", "dlp_profile_ids",
+                                                                             "dlp_entry_ids", "dlp_check", "dlp_findings")},
     }),
     "Journal": obj(["entries"], {"entries": {"type": "array", "items": ref("JournalEntry")}}),
     "FixtureList": obj(["fixtures"], {"fixtures": {"type": "array", "items": obj(["id"], {"id": {"type": "string"}, "name": STRING_OR_NULL})}}),
@@ -184,10 +226,23 @@ def answer(description: str, schema: dict[str, Any] | None = None, **other_types
     return {"description": description, **({"content": content} if content else {})}
 
 
+# The connection is closed after these: the rest of the request is not read.
+CLOSED = {"Connection": {"description": "close", "schema": {"const": "close"}}}
+# What the front door (emulator/front_door.py) answers on any route, before the app sees the request.
+FRONT_DOOR = {
+    "408": {**answer("a head or body too slow (header_timeout_s, body_timeout_s)", ref("RequestTimeout")), "headers": CLOSED},
+    "431": {**answer("a head too large (max_header_bytes) or with too many fields (max_header_count)", ref("HeadTooLarge")), "headers": CLOSED},
+}
+
+
 def op(summary: str, responses: dict[str, Any], body: dict[str, Any] | None = None, parameters: list[dict[str, Any]] | None = None,
-       security: bool = True, tag: str = "", example: Any = None) -> dict[str, Any]:
-    operation: dict[str, Any] = {"summary": summary, "tags": [tag], "responses": responses}
+       security: bool = True, tag: str = "", example: Any = None, too_large: str | None = None) -> dict[str, Any]:
+    """An operation; one that takes a body names the schema of its 413 (`too_large`), in its dialect."""
+    operation: dict[str, Any] = {"summary": summary, "tags": [tag], "responses": {**responses, **FRONT_DOOR}}
     if body is not None:
+        if too_large is None:
+            raise ValueError(f"{summary}: an operation with a body answers 413 over max_body_bytes: name its schema")
+        operation["responses"]["413"] = {**answer("the body is over max_body_bytes (--max-body-bytes, default 100 MB)", ref(too_large)), "headers": CLOSED}
         operation["requestBody"] = {"required": True, "content": json_content(body)}
         if example is not None:
             operation["requestBody"]["content"]["application/json"]["example"] = example
@@ -238,24 +293,24 @@ def data_plane() -> dict[str, Any]:
             "Run any catalog model: envelope {model, input, options}", {
                 "200": answer("the v4 envelope (a stream when input.stream is true)", ref("V4Success"), text_event_stream=SSE, image_png={"type": "string", "format": "binary"}, audio_mpeg={"type": "string", "format": "binary"}),
                 **errors_in("V4Failure"),
-            }, ref("requests.ai_run"), params, tag=rest, example={"model": "@cf/meta/llama-3.1-8b-instruct", "input": {"prompt": "Hello!"}})},
+            }, ref("requests.ai_run"), params, tag=rest, too_large="BodyTooLargeV4", example={"model": "@cf/meta/llama-3.1-8b-instruct", "input": {"prompt": "Hello!"}})},
         f"{ACCOUNT}/ai/run/@cf/{{author}}/{{model}}": {"post": op(
             "Run a Workers AI model (the legacy path): the model's own input", {
                 "200": answer("the v4 envelope, a stream, or raw image/audio bytes", ref("V4Success"), text_event_stream=SSE, image_png={"type": "string", "format": "binary"}, audio_mpeg={"type": "string", "format": "binary"}),
                 **errors_in("V4Failure"),
             }, {"type": "object", "description": "the model's input (schemas/workers_ai)"}, example={"prompt": "Hello!"}, parameters=[
-             *params, WORKERS_AI_AUTHOR, WORKERS_AI_MODEL], tag=rest)},
-        f"{ACCOUNT}/ai/v1/chat/completions": {"post": op("OpenAI Chat Completions", {**chat_answer, **errors_in("V4Failure", "OpenAIError")}, ref("requests.openai_chat"), params, tag=rest,
+             *params, WORKERS_AI_AUTHOR, WORKERS_AI_MODEL], tag=rest, too_large="BodyTooLargeV4")},
+        f"{ACCOUNT}/ai/v1/chat/completions": {"post": op("OpenAI Chat Completions", {**chat_answer, **errors_in("V4Failure", "OpenAIError")}, ref("requests.openai_chat"), params, tag=rest, too_large="BodyTooLargeOpenAI",
                                                           example={"model": "openai/gpt-4.1", "messages": HELLO, "stream": True})},
         f"{ACCOUNT}/ai/v1/responses": {"post": op("OpenAI Responses", {
             "200": answer("the response (text/event-stream when `stream` is true)", ref("Response"), text_event_stream=SSE), **errors_in("V4Failure", "OpenAIError"),
-        }, ref("requests.openai_responses"), params, tag=rest, example={"model": "openai/gpt-4.1", "input": "Hello!"})},
+        }, ref("requests.openai_responses"), params, tag=rest, too_large="BodyTooLargeOpenAI", example={"model": "openai/gpt-4.1", "input": "Hello!"})},
         f"{ACCOUNT}/ai/v1/messages": {"post": op("Anthropic Messages", {
             "200": answer("the message (text/event-stream when `stream` is true)", ref("Message"), text_event_stream=SSE), **errors_in("V4Failure", "AnthropicError"),
-        }, ref("requests.anthropic_messages"), params, tag=rest, example={"model": "anthropic/claude-sonnet-4.5", "max_tokens": 50, "messages": HELLO})},
+        }, ref("requests.anthropic_messages"), params, tag=rest, too_large="BodyTooLargeAnthropic", example={"model": "anthropic/claude-sonnet-4.5", "max_tokens": 50, "messages": HELLO})},
         f"{ACCOUNT}/ai/v1/embeddings": {"post": op("OpenAI Embeddings over Workers AI embedding models", {
             "200": answer("the embeddings", ref("EmbeddingList")), **errors_in("V4Failure", "OpenAIError"),
-        }, ref("requests.openai_embeddings"), params, tag=rest, example={"model": "@cf/baai/bge-small-en-v1.5", "input": ["a", "b"]})},
+        }, ref("requests.openai_embeddings"), params, tag=rest, too_large="BodyTooLargeOpenAI", example={"model": "@cf/baai/bge-small-en-v1.5", "input": ["a", "b"]})},
         f"{ACCOUNT}/ai/models/search": {"get": op("Search the model catalog", {
             "200": answer("the models, paged", v4_success({"type": "array", "items": ref("CatalogModel")}, paged=True)), **errors_in("V4Failure"),
         }, parameters=[ACCOUNT_ID, query("page", {"type": "integer", "minimum": 1}), query("per_page", {"type": "integer", "minimum": 1}),
@@ -278,7 +333,7 @@ def management() -> dict[str, Any]:
     gateway_body = {"type": "object", "required": ["cache_invalidate_on_update", "cache_ttl", "collect_logs", "rate_limiting_interval", "rate_limiting_limit"],
                     "properties": {k: v for k, v in GATEWAY_FIELDS.items() if k not in ("id", "created_at", "modified_at", "is_default")}}
     one = {"200": answer("the gateway", v4_success(ref("Gateway"))), **errors_in("V4Failure")}
-    log_one = {"200": answer("the log entry", v4_success(ref("LogEntry"))), **errors_in("V4Failure")}
+    log_one = {"200": answer("the log entry", v4_success(ref("LogDetail"))), **errors_in("V4Failure")}
     payload = {"200": answer("the payload as logged", v4_success(ANY)), **errors_in("V4Failure")}
     paging = [query("page", {"type": "integer", "minimum": 1}), query("per_page", {"type": "integer", "minimum": 1, "maximum": 50})]
     return {
@@ -286,13 +341,13 @@ def management() -> dict[str, Any]:
             "get": op("List gateways", {"200": answer("the gateways, paged", v4_success({"type": "array", "items": ref("Gateway")}, paged=True)), **errors_in("V4Failure")},
                       parameters=[ACCOUNT_ID, *paging, query("search", {"type": "string"})], tag=tag),
             "post": op("Create a gateway", one, {**gateway_body, "required": ["id", *gateway_body["required"]],
-                                                 "properties": {"id": GATEWAY_ID["schema"], **gateway_body["properties"]}}, [ACCOUNT_ID], tag=tag,
+                                                 "properties": {"id": GATEWAY_ID["schema"], **gateway_body["properties"]}}, [ACCOUNT_ID], tag=tag, too_large="BodyTooLargeV4",
                        example={"id": "prod", "cache_invalidate_on_update": False, "cache_ttl": 300, "collect_logs": True,
                                 "rate_limiting_interval": 60, "rate_limiting_limit": 100}),
         },
         f"{base}/{{gateway_id}}": {
             "get": op("A gateway", one, parameters=[ACCOUNT_ID, GATEWAY_ID], tag=tag),
-            "put": op("Update a gateway", one, gateway_body, [ACCOUNT_ID, GATEWAY_ID], tag=tag),
+            "put": op("Update a gateway", one, gateway_body, [ACCOUNT_ID, GATEWAY_ID], tag=tag, too_large="BodyTooLargeV4"),
             "delete": op("Delete a gateway and its logs", one, parameters=[ACCOUNT_ID, GATEWAY_ID], tag=tag),
         },
         f"{base}/{{gateway_id}}/logs": {
@@ -307,11 +362,15 @@ def management() -> dict[str, Any]:
             "get": op("A log entry", log_one, parameters=[ACCOUNT_ID, GATEWAY_ID, LOG_ID], tag=tag),
             "patch": op("Add feedback, a score or metadata to a log entry", {"200": answer("done", v4_success({"type": "object"})), **errors_in("V4Failure")},
                         {"type": "object", "properties": {"feedback": {"enum": [-1, 1]}, "score": {"type": "number"}, "metadata": {"type": "object"}}},
-                        [ACCOUNT_ID, GATEWAY_ID, LOG_ID], tag=tag),
+                        [ACCOUNT_ID, GATEWAY_ID, LOG_ID], tag=tag, too_large="BodyTooLargeV4"),
         },
         f"{base}/{{gateway_id}}/logs/{{log_id}}/request": {"get": op("The request body a log kept", payload, parameters=[ACCOUNT_ID, GATEWAY_ID, LOG_ID], tag=tag)},
         f"{base}/{{gateway_id}}/logs/{{log_id}}/response": {"get": op("The response body a log kept", payload, parameters=[ACCOUNT_ID, GATEWAY_ID, LOG_ID], tag=tag)},
     }
+
+
+# A native route's 413, by its dialect's error body.
+TOO_LARGE_IN = {"OpenAIError": "BodyTooLargeOpenAI", "AnthropicError": "BodyTooLargeAnthropic"}
 
 
 def gateway_host() -> dict[str, Any]:
@@ -324,7 +383,7 @@ def gateway_host() -> dict[str, Any]:
 
     def native(summary: str, ok: dict[str, Any], body: dict[str, Any], *dialects: str, stream: bool = True, example: Any = None) -> dict[str, Any]:
         answers = {"200": answer(summary, ok, **({"text_event_stream": SSE} if stream else {})), **errors_in(*host_errors, *dialects)}
-        return {"post": op(summary, answers, body, params, tag=tag, example=example)}
+        return {"post": op(summary, answers, body, params, tag=tag, example=example, too_large=TOO_LARGE_IN[dialects[0]])}
 
     def chat(model: str, **extra: Any) -> dict[str, Any]:
         return {"model": model, "messages": HELLO, **extra}
@@ -333,7 +392,7 @@ def gateway_host() -> dict[str, Any]:
         GATEWAY: {"post": op("The universal endpoint: steps tried in order, the first success answers (cf-aig-step)", {
             "200": answer("the answering step's provider body", provider_answer, text_event_stream=SSE),
             **errors_in(*host_errors, "OpenAIError", "AnthropicError", "GeminiError"),
-        }, {"anyOf": [{"type": "array", "minItems": 1, "items": ref("UniversalStep")}, ref("UniversalStep")]}, params, tag=tag, example=[
+        }, {"anyOf": [{"type": "array", "minItems": 1, "items": ref("UniversalStep")}, ref("UniversalStep")]}, params, tag=tag, too_large="BodyTooLargeV4", example=[
             {"provider": "anthropic", "endpoint": "v1/messages", "query": chat("claude-does-not-exist-9", max_tokens=50)},
             {"provider": "openai", "endpoint": "chat/completions", "query": chat("gpt-4.1")},
         ])},
@@ -344,7 +403,7 @@ def gateway_host() -> dict[str, Any]:
         f"{GATEWAY}/anthropic/v1/messages/count_tokens": native("Anthropic token count", ref("TokenCount"), {"type": "object", "required": ["model", "messages"]}, "AnthropicError", stream=False, example=chat("claude-sonnet-4-5")),
         **{f"{GATEWAY}/google-ai-studio/{{version}}/models/{{model}}:{method}": {"post": op(summary, {
             "200": answer(ok, ok_schema, text_event_stream=SSE), **errors_in(*host_errors, "GeminiError"),
-        }, ref("requests.gemini_generate_content"), [*params, GEMINI_VERSION, GEMINI_MODEL, *extra], tag=tag,
+        }, ref("requests.gemini_generate_content"), [*params, GEMINI_VERSION, GEMINI_MODEL, *extra], tag=tag, too_large="BodyTooLargeGemini",
             example={"contents": [{"role": "user", "parts": [{"text": "Hello!"}]}]})}
            for method, summary, ok, ok_schema, extra in (
                ("generateContent", "Google AI Studio (Gemini) generateContent", "the response", ref("GeminiResponse"), []),
@@ -361,7 +420,7 @@ def gateway_host() -> dict[str, Any]:
             "200": answer("Workers AI's v4 envelope, a stream, or raw image/audio bytes", ref("V4Success"), text_event_stream=SSE,
                           image_png={"type": "string", "format": "binary"}, audio_mpeg={"type": "string", "format": "binary"}),
             **errors_in(*host_errors),
-        }, {"type": "object", "description": "the model's input (schemas/workers_ai)"}, [*params, WORKERS_AI_AUTHOR, WORKERS_AI_MODEL], tag=tag,
+        }, {"type": "object", "description": "the model's input (schemas/workers_ai)"}, [*params, WORKERS_AI_AUTHOR, WORKERS_AI_MODEL], tag=tag, too_large="BodyTooLargeV4",
             example={"prompt": "Hello!"})},
     }
 
@@ -415,7 +474,7 @@ def control() -> dict[str, Any]:
             "post": op("Move the clock forward", {"200": answer("the clock", ref("Clock")), **problem}, obj(["advance"], {"advance": {
                 "type": "number", "minimum": 0, "maximum": most,
                 "description": f"seconds; the clock stays before 9999-12-31T23:59:59Z, so at most {most} from its start (less once it moved on: 400)",
-            }}), security=False, tag=tag, example={"advance": 60}),
+            }}), security=False, tag=tag, example={"advance": 60}, too_large="Problem"),
         },
         f"{CONTROL}/journal": {
             "get": op("Every request received, oldest first: headers, body, the fixture that answered (fixture_item: which answer of a sequence) and why others did not, attempts, cache status, log id", {"200": answer("the journal", ref("Journal"))}, security=False, tag=tag),
@@ -424,7 +483,7 @@ def control() -> dict[str, Any]:
         f"{CONTROL}/fixtures": {
             "get": op("Runtime and file fixtures, in match order", {"200": answer("the fixtures", ref("FixtureList"))}, security=False, tag=tag),
             "post": op("Add runtime fixtures: one fixture, or {fixtures: [...]}", {"201": answer("added", ref("FixtureList")), **problem},
-                       {"anyOf": [fixture, obj(["fixtures"], {"fixtures": {"type": "array", "items": fixture}})]}, security=False, tag=tag,
+                       {"anyOf": [fixture, obj(["fixtures"], {"fixtures": {"type": "array", "items": fixture}})]}, security=False, tag=tag, too_large="Problem",
                        example={"name": "weather", "match": {"content": {"contains": "weather"}}, "respond": {"text": "Sunny."}}),
             "delete": op("Remove every runtime fixture", {"200": answer("removed", ref("FixtureList"))}, security=False, tag=tag),
         },
@@ -435,7 +494,7 @@ def control() -> dict[str, Any]:
             "get": op("Guardrail classifications, runtime ones first", {"200": answer("the classifications", ref("ClassificationList"))}, security=False, tag=tag),
             "post": op("Add runtime classifications: one, or {classifications: [...]}", {"201": answer("added", ref("ClassificationList")), **problem},
                        {"anyOf": [ref("fixture.classification"), obj(["classifications"], {"classifications": {"type": "array", "items": ref("fixture.classification")}})]},
-                       security=False, tag=tag),
+                       security=False, tag=tag, too_large="Problem"),
             "delete": op("Remove every runtime classification", {"200": answer("removed", ref("ClassificationList"))}, security=False, tag=tag),
         },
         f"{CONTROL}/classifications/{{rule_id}}": {"delete": op("Remove one runtime classification by id (classification#N) or name", {
@@ -444,7 +503,7 @@ def control() -> dict[str, Any]:
         f"{CONTROL}/guardrails": {
             "get": op("The guardrail scanner's state", {"200": answer("the state", ref("Scanner"))}, security=False, tag=tag),
             "post": op("Script the guardrail scanner (until the next reset)", {"200": answer("the state", ref("Scanner")), **problem},
-                       obj(["scanner"], {"scanner": {"enum": list(SCANNER_STATES)}}), security=False, tag=tag, example={"scanner": "unavailable"}),
+                       obj(["scanner"], {"scanner": {"enum": list(SCANNER_STATES)}}), security=False, tag=tag, example={"scanner": "unavailable"}, too_large="Problem"),
         },
         f"{CONTROL}/openapi.json": {"get": op("This document", {"200": answer("OpenAPI 3.1", ref("OpenAPI"))}, security=False, tag=tag)},
     }

@@ -28,8 +28,8 @@ def start_module():
 
     started = []
 
-    def _start(*args: str):
-        started.append(start_emulator(*args))
+    def _start(*args: str, env: dict[str, str] | None = None):
+        started.append(start_emulator(*args, env=env))
         return started[-1]
 
     yield _start
@@ -112,3 +112,69 @@ def test_a_stream_with_two_chunkings_is_refused_by_the_document_and_by_the_serve
         refused = httpx.post(emulator.base_url + "/__emulator__/fixtures", json=fixture)
         assert refused.status_code == 400 and "choose one chunking" in refused.json()["error"]
     assert validator.is_valid({"respond": {"text": "abc", "stream": {"chunks": ["a", "bc"], "error_after": 1}}})
+
+
+def declared(doc: dict, schema: dict):
+    """A validator for one of the document's schemas (its #/components references resolved in it)."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator({**schema, "components": doc["components"]})
+
+
+def test_the_limits_answers_are_declared_for_every_route_they_can_come_from(start_module):
+    import json
+    import socket
+
+    limited = start_module("--max-body-bytes", "4000", env={"AI_GATEWAY_EMULATOR_MAX_HEADER_COUNT": "20",
+                                                            "AI_GATEWAY_EMULATOR_HEADER_TIMEOUT_S": "0.3"})
+    doc = httpx.get(limited.base_url + "/__emulator__/openapi.json").json()
+    headers = {"Authorization": f"Bearer {limited.api_token}", "cf-aig-authorization": f"Bearer {limited.api_token}",
+               "content-type": "application/json"}
+    chat = httpx.post(limited.openai_base_url + "/chat/completions", headers=headers,
+                      json={"model": "openai/gpt-4.1", "messages": [{"role": "user", "content": "hi"}]})
+    too_many = httpx.get(limited.base_url + "/__emulator__/health", headers={f"x-h{i}": "v" for i in range(30)})
+    host, port = limited.base_url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"GET /__emulator__/health HTTP/1.1\r\nHost: x\r\n")  # a head never finished
+        slow = sock.makefile("rb").read()
+    front_door = {"431": (too_many.status_code, too_many.json()), "408": (int(slow.split()[1]), json.loads(slow.split(b"\r\n\r\n", 1)[1]))}
+    wrong = []
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            answers = dict(front_door)
+            if "requestBody" in operation:
+                values = {p["name"]: p.get("example") for p in operation.get("parameters", []) if p["in"] == "path"}
+                url = path
+                for name, value in {**values, "account_id": ACCOUNT_ID, "log_id": chat.headers["cf-aig-log-id"]}.items():
+                    url = url.replace("{%s}" % name, str(value))
+                refused = httpx.request(method, limited.base_url + url, headers=headers, content=json.dumps({"x": "a" * 5000}))
+                answers["413"] = (refused.status_code, refused.json())
+            for status, (got, body) in answers.items():
+                response = operation["responses"].get(status)
+                if got != int(status) or response is None:
+                    wrong.append(f"{method} {path}: {got} answered, {status} not declared")
+                elif errors := list(declared(doc, response["content"]["application/json"]["schema"]).iter_errors(body)):
+                    wrong.append(f"{method} {path} {status}: {errors[0].message}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_journal_and_the_logs_entries_declare_every_field_they_carry(emulator):
+    httpx.post(emulator.base_url + "/__emulator__/reset").raise_for_status()
+    doc = httpx.get(emulator.base_url + "/__emulator__/openapi.json").json()
+    answer = httpx.post(emulator.openai_base_url + "/chat/completions", headers=emulator.auth(),
+                        json={"model": "openai/gpt-4.1", "messages": [{"role": "user", "content": "y" * (1024 * 1024 + 10)}]})
+    journal = httpx.get(emulator.base_url + "/__emulator__/journal").json()
+    log_path = "/client/v4/accounts/{account_id}/ai-gateway/gateways/{gateway_id}/logs/{log_id}"
+    log = httpx.get(f"{emulator.account_url}/ai-gateway/gateways/default/logs/{answer.headers['cf-aig-log-id']}", headers=emulator.auth()).json()
+    assert journal["entries"][-1]["body_truncated"] is True and log["result"]["request_head_complete"] is False
+    schemas = doc["components"]["schemas"]
+    for name, entry, schema in [
+        ("JournalEntry", journal["entries"][-1], schemas["JournalEntry"]),
+        ("log", log["result"], doc["paths"][log_path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["result"]),
+    ]:
+        schema = schemas[schema["$ref"].rsplit("/", 1)[1]] if "$ref" in schema else schema
+        assert set(entry) <= set(schema["properties"]), (name, set(entry) - set(schema["properties"]))
+    assert schemas["JournalEntry"]["properties"]["body_truncated"] == {"type": "boolean"}
+    assert "body_truncated" in schemas["JournalEntry"]["required"]
+    assert not list(declared(doc, doc["paths"]["/__emulator__/journal"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]).iter_errors(journal))
+    assert not list(declared(doc, doc["paths"][log_path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]).iter_errors(log))

@@ -1,5 +1,6 @@
 """The README keeps its promises: the Quickstart runs as written, its banner is what the server
-prints, and the configuration table lists exactly the flags `serve --help` knows."""
+prints, the configuration table lists exactly the flags `serve --help` knows, and the limits
+table states the bounds the code enforces."""
 
 from __future__ import annotations
 
@@ -68,3 +69,25 @@ def test_fixture_examples_validate_and_cover_every_matcher():
             used |= set(fixture.get("match", {}))
     schema = json.loads((ROOT / "schemas" / "fixture.schema.json").read_text())
     assert used == set(schema["$defs"]["match"]["properties"])
+
+
+def test_the_limits_table_states_the_bounds_the_code_enforces():
+    from emulator.front_door import FrontDoorLimits
+    from emulator.request_body import DEFAULT_MAX_BODY_BYTES, KEPT_BODY_BYTES, MAX_CACHEABLE_BYTES
+
+    table = README[README.index("\nLimits on what a client sends"):]
+    rows = {cells[0]: cells[1:] for cells in (
+        [cell.strip() for cell in line.strip("|").split("|")] for line in table[:table.index("\n\n", table.index("| Limit |"))].splitlines() if line.startswith("| "))}
+
+    def stated(row: str, value: int) -> str:
+        limit = next(cells[0] for name, cells in rows.items() if name.startswith(row))
+        assert f"{value:,} bytes" in limit, (row, limit)
+        return limit
+
+    stated("Request body", DEFAULT_MAX_BODY_BYTES)
+    assert "transcript" in stated("Body kept", KEPT_BODY_BYTES)  # a stream's transcript is cut at the same bound
+    stated("Cacheable request", MAX_CACHEABLE_BYTES)
+    stated("Request head", FrontDoorLimits.max_header_bytes)
+    assert f"default {FrontDoorLimits.max_header_count} " in rows["Header fields"][0]
+    assert f"default {FrontDoorLimits.header_timeout_s:g} s" in rows["Time for a request's head"][0]
+    assert f"default {FrontDoorLimits.body_timeout_s:g} s" in rows["Time for a request's body"][0]

@@ -68,7 +68,7 @@ def chat(content: str, model: str = "openai/gpt-4.1", **extra: Any) -> str:
     return json.dumps({"model": model, "messages": [{"role": "user", "content": content}], **extra})
 
 
-GATEWAY_AUTH = {**AUTH, "cf-aig-authorization": "Bearer load-run-token"}
+GATEWAY_AUTH = {**AUTH, "Authorization": "Bearer sk-load-run-provider-key", "cf-aig-authorization": "Bearer load-run-token"}  # the provider key on the gateway host
 KINDS = [
     Kind("chat", "POST", f"{REST}/ai/v1/chat/completions", chat("load run question {n}"), AUTH),
     Kind("chat cached", "POST", f"{REST}/ai/v1/chat/completions", chat("the cached load run question"), {**AUTH, "cf-aig-cache-ttl": "3600"}),

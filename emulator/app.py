@@ -21,7 +21,10 @@ from emulator.dialects.openai_responses import DIALECT as OPENAI_RESPONSES
 from emulator.direct_routes import DirectRoutes, unanswered
 from emulator.errors import CLIENT_CLOSED_REQUEST, NoFixture, method_not_allowed, no_route
 from emulator.gateway_host import GatewayHost
+from emulator.billing_api import BillingApi
 from emulator.gateways_api import GatewaysApi
+from emulator.policies_api import PoliciesApi
+from emulator.provider_configs_api import ProviderConfigsApi
 from emulator.json_codec import JSONResponse
 from emulator.models_api import ModelsApi
 from emulator.pipeline import Pipeline
@@ -65,6 +68,9 @@ def build_app(settings: Settings, state: EmulatorState | None = None) -> DirectR
         Route(f"{ACCOUNT}/ai/authors/search", models.authors, methods=["GET"]),
         *GatewaysApi(state).routes(ACCOUNT),
         *RoutesApi(state).routes(ACCOUNT),
+        *BillingApi(state).routes(ACCOUNT),
+        *ProviderConfigsApi(state).routes(ACCOUNT),
+        *PoliciesApi(state).routes(ACCOUNT),
         # The gateway host (gateway.ai.cloudflare.com): /v1/{account_id}/{gateway_id}[/...]
         *GatewayHost(state, pipeline).routes(),
         *ControlApi(state).routes(),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from emulator.gateway.costs import Price
+
 TEXT_GENERATION = "Text Generation"
 TEXT_EMBEDDINGS = "Text Embeddings"
 
@@ -111,11 +113,13 @@ def model_from_entry(entry: dict[str, Any]) -> Model:
 
 class Catalog:
     """The REST API's models (`author/model`, `@cf/...`), and the bare ids each provider has
-    beyond them (fixture files' `provider_models`), which its native paths on the gateway host serve."""
+    beyond them (fixture files' `provider_models`), which its native paths on the gateway host serve;
+    and their prices (USD per token) by model name: a price may name a model the catalog does not list."""
 
     def __init__(self) -> None:
         self._models: dict[str, Model] = {}
         self._provider_ids: dict[str, set[str]] = {}
+        self._prices: dict[str, Price] = {}
 
     def add(self, model: Model) -> None:
         self._models[model.name] = model
@@ -129,6 +133,12 @@ class Catalog:
 
     def get(self, name: str) -> Model | None:
         return self._models.get(name)
+
+    def set_price(self, name: str, price: Price) -> None:
+        self._prices[name] = price
+
+    def price(self, name: str) -> Price | None:
+        return self._prices.get(name)
 
     def __iter__(self):
         return iter(self._models.values())

@@ -109,13 +109,23 @@ class ToolCall(NamedTuple):
 
 
 class Usage(NamedTuple):
+    """`input_tokens` is the fresh input: the provider's prompt-cache reads and writes are
+    counted apart (each dialect adds them to its own input count where its format does)."""
+
     input_tokens: int
     output_tokens: int
     reasoning_tokens: int = 0  # the part of output_tokens spent on reasoning
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Every input token, cached or not (OpenAI's prompt_tokens / input_tokens)."""
+        return self.input_tokens + self.cache_read_tokens + self.cache_write_tokens
 
     @property
     def total_tokens(self) -> int:
-        return self.input_tokens + self.output_tokens
+        return self.input_tokens + self.cache_read_tokens + self.cache_write_tokens + self.output_tokens
 
 
 @dataclass

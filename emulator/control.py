@@ -47,6 +47,7 @@ class ControlApi:
             Route(f"{PREFIX}/classifications", self.classifications, methods=["GET", "POST", "DELETE"]),
             Route(f"{PREFIX}/classifications/{{rule_id:path}}", self.classification, methods=["DELETE"]),
             Route(f"{PREFIX}/guardrails", self.guardrails, methods=["GET", "POST"]),
+            Route(f"{PREFIX}/credits", self.credits, methods=["GET", "PUT"]),
         ]
 
     async def openapi(self, request: Request) -> JSONResponse:
@@ -101,6 +102,27 @@ class ControlApi:
             return _problem(400, str(exc))
         added = [self.state.fixtures.add_runtime(spec) for spec in document["fixtures"]]
         return JSONResponse({"fixtures": [{"id": f.source, "name": f.name} for f in added]}, 201)
+
+    async def credits(self, request: Request) -> JSONResponse:
+        """Unified Billing credits: PUT {"balance", "account_id"?} sets one account's or every account's."""
+        credits = self.state.credits
+        account_id = request.query_params.get("account_id") or self.state.settings.example_account_id
+        if request.method == "PUT":
+            try:
+                body = await _json(request)
+            except BodyNotJSON as exc:
+                return _problem(400, str(exc))
+            balance = body.get("balance") if isinstance(body, dict) else None
+            if isinstance(balance, bool) or not isinstance(balance, (int, float)) or balance < 0:
+                return _problem(400, 'body must be {"balance": <USD, a number >= 0>, "account_id"?: <id>}')
+            if "account_id" in body:
+                if not isinstance(body["account_id"], str) or not body["account_id"]:
+                    return _problem(400, "account_id: must be a non-empty string")
+                account_id = body["account_id"]
+                credits.set(account_id, float(balance))
+            else:
+                credits.set_every_account(float(balance))
+        return JSONResponse({"metered": credits.metered, "account_id": account_id, "balance": credits.balance(account_id)})
 
     async def fixture(self, request: Request) -> JSONResponse:
         fixture_id = request.path_params["fixture_id"]

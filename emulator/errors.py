@@ -23,6 +23,7 @@ class GatewayError(Exception):
     # Guardrail and DLP answers carry the AiGatewayError fields on every host, the REST host's v4
     # envelope included (the docs: "All structured error responses use name: AiGatewayError").
     ai_gateway_error: bool = False
+    body: dict | None = None  # an error with a body of its own (the policies'), instead of the door's
 
     def __str__(self) -> str:
         return f"{self.status} {self.code}: {self.message}"

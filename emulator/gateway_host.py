@@ -120,6 +120,9 @@ class GatewayDoor(Door):
     def admit(self, state: EmulatorState, request: Request, ex: Exchange, endpoint: str) -> str:
         account_id = admit_gateway(state, request)
         ex.requested_gateway = request.path_params["gateway_id"]
+        # On the gateway host Authorization (or x-api-key, Google's x-goog-api-key, Azure's api-key) is the provider's key.
+        headers = ex.headers
+        ex.provider_key = headers.get("authorization") or headers.get("x-api-key") or headers.get("x-goog-api-key") or headers.get("api-key")
         return account_id
 
     def model(self, state: EmulatorState, name: str) -> Model:

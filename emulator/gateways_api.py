@@ -19,11 +19,12 @@ from starlette.routing import Route
 
 from emulator.dialects import cloudflare_v4
 from emulator.errors import GatewayError
-from emulator.gateway.auth import authenticate, check_account
+from emulator.gateway.auth import management_account
 from emulator.gateway.gateways import MAX_GATEWAY_ID, Gateway
 from emulator.gateway.guardrails import CATEGORIES
 from emulator.gateway.logs import MAX_PER_PAGE, list_view, matches_filter
 from emulator import json_codec
+from emulator.gateway.spend_limits import SpendLimitsInvalid, parse_spend_limits
 from emulator.json_codec import JSONResponse
 from emulator.request_body import CLOSE_CONNECTION, BodyTooLarge, read_body
 from emulator.state import EmulatorState
@@ -84,6 +85,10 @@ def check_fields(body: Any, required: tuple[str, ...]) -> dict[str, Any]:
         check_guardrails(fields["guardrails"])
     if "dlp" in fields:
         check_dlp(fields["dlp"])
+    try:
+        parse_spend_limits(fields.get("spend_limits"))
+    except SpendLimitsInvalid as err:
+        raise invalid(str(err)) from None
     return fields
 
 
@@ -152,10 +157,7 @@ class GatewaysApi:
         ]
 
     def _account(self, request: Request) -> str:
-        authenticate(request.headers, self.state.settings)
-        account_id = request.path_params["account_id"]
-        check_account(account_id, request.url.path, self.state.settings)
-        return account_id
+        return management_account(request, self.state.settings)
 
     def _gateway(self, account_id: str, gateway_id: str) -> Gateway:
         gateway = self.state.gateways.find(account_id, gateway_id)
@@ -291,6 +293,16 @@ def log_page(entries: list[dict[str, Any]], request: Request, filters: list[dict
     page, per_page = paging(request, default_per_page=20, max_per_page=MAX_PER_PAGE)
     chunk = entries[(page - 1) * per_page: page * per_page]
     return [list_view(e) for e in chunk], cloudflare_v4.page_info(len(chunk), page, per_page, len(entries))
+
+
+def managed_gateway(state: EmulatorState, request: Request) -> Gateway:
+    """The gateway a management call under `gateways/{gateway_id}/...` names (404 when there is
+    none; `default` is made on its first use)."""
+    account_id = management_account(request, state.settings)
+    gateway = state.gateways.find_or_default(account_id, request.path_params["gateway_id"])
+    if gateway is None:
+        raise GatewayError(404, GATEWAY_NOT_FOUND, "Not Found")
+    return gateway
 
 
 def error_response(err: GatewayError) -> JSONResponse:

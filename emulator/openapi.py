@@ -73,6 +73,7 @@ LOG_FIELDS = {
     "status_code": {"type": "integer"}, "duration": {"type": "integer"}, "tokens_in": {"type": ["integer", "null"]},
     "tokens_out": {"type": ["integer", "null"]}, "cost": {"type": "number"}, "metadata": STRING_OR_NULL,
     "step": {"type": "integer"}, "event_id": {"type": "string"}, "custom_cost": {"type": "boolean"},
+    "wholesale": {"type": "boolean"}, "byok": {"type": "boolean"},
     "model_type": STRING_OR_NULL, "request_type": {"type": "string"}, "request_content_type": STRING_OR_NULL,
     "response_content_type": STRING_OR_NULL, "guardrails": {"type": "array"}, "dlp_action": {"type": "string"},
 }
@@ -183,6 +184,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "Health": obj(["status", "version", "clock", "seed"], {"status": {"const": "ok"}, "version": {"type": "string"}, "clock": {"enum": ["virtual", "real"]}, "seed": {"type": "integer"}}),
     "Clock": CLOCK,
     "Reset": obj(["reset", "clock"], {"reset": {"const": True}, "clock": CLOCK}),
+    "Credits": obj(["metered", "account_id", "balance"], {"metered": {"type": "boolean"}, "account_id": {"type": "string"}, "balance": {"type": ["number", "null"]}}),
     # body_truncated: the body is the text of its first 1 MiB (request_body.KEPT_BODY_BYTES), not the body.
     "JournalEntry": obj(["received_at", "endpoint", "method", "path", "headers", "body_truncated", "status", "fixture", "fixture_report", "attempts"], {
         "received_at": {"type": "number"}, "endpoint": {"type": "string"}, "method": {"type": "string"}, "path": {"type": "string"},
@@ -466,7 +468,7 @@ def control() -> dict[str, Any]:
     most = LATEST - VIRTUAL_EPOCH
     return {
         f"{CONTROL}/health": {"get": op("Liveness, version, clock mode and seed", {"200": answer("ok", ref("Health"))}, security=False, tag=tag)},
-        f"{CONTROL}/reset": {"post": op("Forget everything at once: cache, rate-limit windows, logs, journal, clock, ids, runtime fixtures and classifications, "
+        f"{CONTROL}/reset": {"post": op("Forget everything at once: cache, rate-limit windows, spend-limit and policy budgets, Unified Billing credits, logs, journal, clock, ids, runtime fixtures and classifications, "
                                         "where each fixture sequence stands, the guardrail scanner's state and API-made gateways",
                                         {"200": answer("reset", ref("Reset"))}, security=False, tag=tag)},
         f"{CONTROL}/clock": {
@@ -504,6 +506,14 @@ def control() -> dict[str, Any]:
             "get": op("The guardrail scanner's state", {"200": answer("the state", ref("Scanner"))}, security=False, tag=tag),
             "post": op("Script the guardrail scanner (until the next reset)", {"200": answer("the state", ref("Scanner")), **problem},
                        obj(["scanner"], {"scanner": {"enum": list(SCANNER_STATES)}}), security=False, tag=tag, example={"scanner": "unavailable"}, too_large="Problem"),
+        },
+        f"{CONTROL}/credits": {
+            "get": op("Unified Billing credits of one account (query account_id)", {"200": answer("the credits", ref("Credits"))},
+                      parameters=[{"name": "account_id", "in": "query", "required": False, "schema": {"type": "string"}}], security=False, tag=tag),
+            "put": op("Set the Unified Billing balance (USD) of one account, or of every account without account_id; metering starts",
+                      {"200": answer("the credits", ref("Credits")), **problem},
+                      obj(["balance"], {"balance": {"type": "number", "minimum": 0}, "account_id": {"type": "string", "minLength": 1}}),
+                      security=False, tag=tag, example={"balance": 5}, too_large="Problem"),
         },
         f"{CONTROL}/openapi.json": {"get": op("This document", {"200": answer("OpenAPI 3.1", ref("OpenAPI"))}, security=False, tag=tag)},
     }

@@ -13,7 +13,6 @@ windows, the journal itself and runtime fixtures (a restart starts them empty).
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -107,7 +106,7 @@ class StateStore:
 
     def save_gateways(self, account_id: str, gateways: Iterable[Gateway]) -> None:
         sql = "INSERT OR REPLACE INTO gateways (account_id, gateway_id, record) VALUES (?, ?, ?)"
-        self._write((sql, (account_id, g.id, json_codec.dumps_text(dataclasses.asdict(g)))) for g in gateways)
+        self._write((sql, (account_id, g.id, json_codec.dumps_text(g.record()))) for g in gateways)
 
     def delete_gateway(self, account_id: str, gateway_id: str, scope: str) -> None:
         self._write([
@@ -200,8 +199,8 @@ class SavedGatewayRegistry(GatewayRegistry):
 class SavedLogStore(LogStore):
     """The gateway logs, each entry also written to the state file once its request is finished."""
 
-    def __init__(self, max_per_gateway: int, store: StateStore) -> None:
-        super().__init__(max_per_gateway)
+    def __init__(self, max_per_gateway: int, store: StateStore, prices: Any = None) -> None:
+        super().__init__(max_per_gateway, prices)
         self._store = store
         for scope, entries in store.logs().items():
             self.restore(scope, entries)

@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from emulator import json_codec
-from emulator.catalog import CHAT, GENERATE_CONTENT, MESSAGES, RESPONSES, RUN, TEXT_GENERATION, Model
-from emulator.completion import Answer, ChatRequest, Completion, TaskOutput, UpstreamFailure
+from emulator.catalog import CHAT, GENERATE_CONTENT, MESSAGES, RESPONSES, RUN, TEXT_GENERATION, Catalog, Model
+from emulator.completion import Answer, ChatRequest, Completion, TaskOutput, UpstreamFailure, Usage
 from emulator.dialects import ChatDialect, RenderContext, cloudflare_v4, workers_ai
 from emulator.dialects.anthropic_messages import COUNT_TOKENS as ANTHROPIC_COUNT_TOKENS
 from emulator.dialects.anthropic_messages import DIALECT as ANTHROPIC
@@ -32,16 +32,23 @@ from emulator.fixtures import NO_REPORT, Fixture, MatchContext, MatchReport
 from emulator.gateway import dlp
 from emulator.gateway.attempts import Attempt, RetryPolicy, run_attempts, timeout_error
 from emulator.gateway.auth import authenticate, check_account
+from emulator.gateway.billing import REQUEST_KEY, STORED_KEY, UNIFIED, credentials_required, no_credits, unified_rate_limited
 from emulator.gateway.cache import NO_CACHE, CachedResponse, decide, default_key
-from emulator.gateway.credentials import PROVIDER_REJECTED_CREDENTIALS, credentials_rejected, uses_stored_keys
+from emulator.gateway.credentials import PROVIDER_REJECTED_CREDENTIALS, credentials_rejected
+from emulator.gateway.provider_auth import bare_key, rejection
+from emulator.gateway.policies import Budget, access_denied, identity_from_headers, spending_limit_exceeded
+from emulator.gateway.policies import evaluate as evaluate_policies
+from emulator.gateway.provider_keys import find_key
+from emulator.gateway.costs import request_cost
 from emulator.gateway.gateways import GATEWAY_HEADER, Gateway, iso
 from emulator.gateway.guardrails import PROMPT, RESPONSE, enforcement, evaluate
 from emulator.gateway.headers import NO_OPTIONS, GatewayOptions, lenient_metadata, parse_gateway_headers
 from emulator.gateway.logs import metadata_text
 from emulator.gateway.ratelimit import RateLimit, rate_limited
 from emulator.gateway.auto_router import AUTO_ROUTER_MODEL, NoAllowedModel, candidate_pool, user_turns
-from emulator.gateway.routes import DYNAMIC_PREFIX, RequestFacts, RouteWalk, answer_cost, named_model, step_model
+from emulator.gateway.routes import DYNAMIC_PREFIX, RequestFacts, RouteWalk, named_model, step_model
 from emulator.gateway.screening import Screening
+from emulator.gateway.spend_limits import SpendRule, request_values
 from emulator.gateway.trace import GatewayTrace
 from emulator.json_codec import JSONResponse
 from emulator.request_body import CLOSE_CONNECTION, KEPT_BODY_BYTES, MAX_CACHEABLE_BYTES, BodyTooLarge, kept_prefix, read_body
@@ -118,6 +125,9 @@ class Exchange:
     duration_ms: int = 0
     cached: bool = False
     tokens: tuple[int, int] | None = None
+    usage: Usage | None = None  # the upstream's, when it answered with token counts (not on a cache hit)
+    provider_key: str | None = None  # a provider key the request carries (gateway host only)
+    accounting: Accounting | None = None  # spend limits and Unified Billing, when either applies
     started_at: float = 0.0
     requested_gateway: str | None = None  # cf-aig-gateway-id on the REST host, the URL's on the gateway host
     step: int = 0  # the universal endpoint's step index (cf-aig-step)
@@ -162,8 +172,14 @@ class Exchange:
             "route_steps": self.route_steps,
         }
 
-    def log_entry(self) -> dict[str, Any]:
-        return gateway_log_entry(self)
+    def log_entry(self, prices: Catalog) -> dict[str, Any]:
+        return gateway_log_entry(self, prices)
+
+    def cost(self, prices: Catalog) -> float:
+        """USD, as the log shows it: 0 for a cache hit, a failure, or a model without a price."""
+        if self.usage is None:
+            return 0.0
+        return request_cost(self.usage, prices.price(self.model or ""), self.options.custom_cost, self.provider != "anthropic")
 
     @property
     def abandoned(self) -> bool:
@@ -196,6 +212,23 @@ class Exchange:
         return self.path.startswith("/v1/")
 
     @property
+    def tokens_in_out(self) -> tuple[int, int] | None:
+        """The log's tokens_in and tokens_out: the upstream's usage, or what a cache hit replays."""
+        usage = self.usage
+        if usage is None:
+            return self.tokens
+        return usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens, usage.output_tokens
+
+    @property
+    def billing(self) -> str | None:
+        return self.accounting.billing if self.accounting is not None else None
+
+    @property
+    def custom_cost(self) -> bool:
+        """cf-aig-custom-cost priced this request (it had token counts to price)."""
+        return self.usage is not None and self.options.custom_cost is not None
+
+    @property
     def provider(self) -> str:
         model = self.model or ""
         return "workers-ai" if model.startswith("@cf/") else model.split("/", 1)[0]
@@ -207,6 +240,18 @@ PROVIDER_OF_AUTHOR = {"google": "google-ai-studio"}
 # The request scope key a universal-endpoint step carries (its index, its request's id or None) in.
 STEP_SCOPE_KEY = "emulator.aig_step"
 _SINGLE_STEP = (0, None)
+
+
+@dataclass(slots=True)
+class Accounting:
+    """A request's spend limits and Unified Billing: made only when one of them applies (the
+    gateway has spend limits or byok_only, credits are metered, or cf-aig-no-wholesale)."""
+
+    gateway: Gateway
+    budgets: list[tuple[SpendRule, tuple[str, ...]]] = field(default_factory=list)  # charged after the answer
+    billing: str | None = None  # whose credential paid: billing.REQUEST_KEY / STORED_KEY / UNIFIED, or None (Workers AI)
+    rejection: UpstreamFailure | None = None  # the provider's 401 for the key it would get
+    policy_budgets: list[Budget] = field(default_factory=list)  # the policies' budgets it is charged to
 
 
 class Door:
@@ -274,6 +319,8 @@ class Pipeline:
         request_id = ex.request_id or log_id  # one id for all three, unless a universal step or the client says otherwise
         ex.trace = GatewayTrace(log_id, request_id, ex.headers.get("cf-aig-event-id") or request_id, ex.step)
         ex.options = parse_gateway_headers(ex.headers, self.state.settings.strict_headers)
+        if gateway.accounted or self.state.credits.metered or ex.provider_key is not None or ex.options.wants_credentials:
+            ex.accounting = Accounting(gateway)
         rule = RateLimit.of(gateway.settings)
         if rule is not None and not self.state.rate_limits.admit(gateway_scope(ex), rule):
             raise rate_limited()
@@ -299,6 +346,7 @@ class Pipeline:
         and the gateway's."""
         decision = NO_CACHE
         in_gateway = ex.trace is not None
+        accounting = ex.accounting
         if in_gateway:
             # The key's parts are read only when caching applies (most requests do not cache).
             key = lambda: default_key(ex.provider, ex.endpoint, ex.model or "", ex.headers.get("authorization", ""), ex.raw_body)  # noqa: E731
@@ -309,6 +357,11 @@ class Pipeline:
                 hit = self.state.cache.get(gateway_scope(ex), decision.key)
                 if hit is not None:
                     return self._cache_hit(ex, hit)
+            if accounting is not None:
+                self._admit(ex, accounting)
+                if accounting.rejection is not None:  # the provider refuses the key before answering anything
+                    rejection = accounting.rejection
+                    find, produce = (lambda: None), (lambda _fixture: rejection)
             settings = ex.gateway_settings
             if "guardrails" in settings or "dlp" in settings:  # a key test: the cheapest "not configured"
                 ex.screening = Screening.of(settings)
@@ -331,7 +384,9 @@ class Pipeline:
             raise timeout_error(self.state.settings.timeout_status)
         usage = getattr(result.answer, "usage", None)
         if usage is not None:
-            ex.tokens = (usage.input_tokens, usage.output_tokens)
+            ex.usage = usage
+            if accounting is not None:
+                self._charge(ex, accounting)
         if ex.screening is not None:
             self._screen_response(ex, ex.screening, result.answer, screened, streaming)
         response = render(result.answer, fixture)
@@ -340,7 +395,7 @@ class Pipeline:
             ex.trace.cache_status = "MISS"
             if response.status_code == 200:
                 stored = CachedResponse(
-                    response.status_code, bytes(response.body), _replayable(response.raw_headers), {"tokens": ex.tokens},
+                    response.status_code, bytes(response.body), _replayable(response.raw_headers), {"tokens": ex.tokens_in_out},
                     _content_type(response),
                 )
                 self.state.cache.put(gateway_scope(ex), decision.key, stored, decision.ttl)
@@ -387,6 +442,74 @@ class Pipeline:
             screening.findings.extend(findings)
             if any(f.action == dlp.BLOCK for f in findings):
                 raise dlp.response_blocked()
+
+    def _admit(self, ex: Exchange, accounting: Accounting) -> None:
+        """Before the upstream is called: every spend limit that applies must be under its limit
+        (else 429), and the credential that pays is chosen (Unified Billing may refuse)."""
+        if accounting.gateway.policies.live:
+            self._check_policies(ex, accounting)
+        if accounting.gateway.spend_rules:
+            values = request_values(ex.provider, ex.model or "", ex.options.metadata)
+            for rule in accounting.gateway.spend_rules:
+                bucket = rule.bucket(values)
+                if bucket is None:
+                    continue
+                if self.state.spend.spent(gateway_scope(ex), rule, bucket) >= rule.limit:
+                    raise rule.exceeded(ex.provider, ex.model or "")
+                accounting.budgets.append((rule, bucket))
+        accounting.billing = self._credential(ex, accounting)
+
+    def _charge(self, ex: Exchange, accounting: Accounting) -> None:
+        """After the answer: its cost goes to every budget it was admitted under, and to the
+        credits when Unified Billing paid."""
+        cost = ex.cost(self.state.catalog)
+        if not cost:
+            return
+        for rule, bucket in accounting.budgets:
+            self.state.spend.charge(gateway_scope(ex), rule, bucket, cost)
+        for budget in accounting.policy_budgets:
+            self.state.policy_spend.charge(gateway_scope(ex), budget, cost)
+        if accounting.billing == UNIFIED:
+            self.state.credits.charge(ex.account_id or "", cost)
+
+    def _check_policies(self, ex: Exchange, accounting: Accounting) -> None:
+        """The gateway's policies, for the caller the request's headers name (403 when they deny
+        it, 429 when one of its budgets is spent); the budgets its cost is then charged to."""
+        identity = identity_from_headers(ex.headers, ex.options.metadata)
+        verdict = evaluate_policies(list(accounting.gateway.policies.live.values()), identity, ex.model or "", ex.provider)
+        if verdict.decision == "block":
+            raise access_denied()
+        for budget in verdict.budgets:
+            spent = self.state.policy_spend.spent(gateway_scope(ex), budget)
+            if spent >= budget.limit:
+                raise spending_limit_exceeded(budget.bucket, spent, budget.limit)
+        accounting.policy_budgets = verdict.budgets
+
+    def _credential(self, ex: Exchange, accounting: Accounting) -> str | None:
+        """Whose credential pays for this request, in the documented order: the request's own
+        provider key, else a key stored on the gateway, else Unified Billing (when allowed, with
+        credits left and under its rate limit). None: a Workers AI model, billed apart."""
+        if ex.provider == "workers-ai":
+            return None
+        if ex.provider_key:
+            accounting.rejection = rejection(ex.provider, bare_key(ex.provider_key))
+            return REQUEST_KEY
+        # The alias picks a stored key on the provider-native paths (the gateway host) only.
+        alias = ex.options.byok_alias if not ex.path.startswith("/client/") else None
+        stored = find_key(accounting.gateway.provider_keys, ex.provider, alias) if accounting.gateway.provider_keys or alias else None
+        if stored is not None:
+            accounting.rejection = rejection(ex.provider, stored.secret) if stored.secret else None
+            return STORED_KEY
+        if ex.options.no_wholesale or accounting.gateway.byok_only:
+            why = "the gateway sets byok_only" if accounting.gateway.byok_only else "cf-aig-no-wholesale: true"
+            raise credentials_required(ex.provider, why)
+        credits = self.state.credits
+        if credits.metered:
+            if not credits.admit(gateway_scope(ex)):
+                raise unified_rate_limited()
+            if (credits.balance(ex.account_id or "") or 0.0) <= 0:
+                raise no_credits(native_path=not ex.path.startswith("/client/"))
+        return UNIFIED
 
     def _cache_hit(self, ex: Exchange, hit: CachedResponse) -> Response:
         assert ex.trace is not None
@@ -449,7 +572,8 @@ class Pipeline:
 
     def _gateway_error(self, ex: Exchange, err: GatewayError, door: Door = REST) -> Response:
         ex.error = str(err)
-        return self._finish(ex, JSONResponse(door.error_body(err), err.status, headers=err.headers))
+        body = err.body if err.body is not None else door.error_body(err)
+        return self._finish(ex, JSONResponse(body, err.status, headers=err.headers))
 
     def answer_unread(self, request: Request, endpoint: str, response: Response) -> Response:
         """A request the provider turns away before its body matters (journaled, as any)."""
@@ -564,7 +688,7 @@ class Pipeline:
             if response.status_code < 400:
                 answered, served_by = response, (step.model, step.provider)
                 for key, _rule in walk.budget_keys:
-                    self.state.route_spend.add(scope + key, answer_cost(model.name, ex.tokens))
+                    self.state.route_spend.add(scope + key, ex.cost(self.state.catalog))  # a budget node's spend: the answer's cost
             else:
                 failed, served_by = response, (step.model, step.provider)
         ex.route_steps = walk.steps
@@ -814,7 +938,7 @@ class Pipeline:
         """A provider error on ai/run. A third-party provider that rejects the credentials is the
         gateway's own error there (emulator.gateway.credentials); any other passes through."""
         if failure.status == PROVIDER_REJECTED_CREDENTIALS and not model.is_workers_ai:
-            err = credentials_rejected(uses_stored_keys(ex.headers, ex.gateway_settings))
+            err = credentials_rejected(stored_keys=ex.billing == STORED_KEY)
             ex.error = str(err)
             return JSONResponse(cloudflare_v4.gateway_error(err), err.status, headers=headers)
         return self._upstream_failure(failure, None, "", headers)
@@ -851,10 +975,11 @@ def _content_type(response: Response) -> str | None:
     return next((value.decode("latin-1") for name, value in response.raw_headers if name == b"content-type"), None)
 
 
-def gateway_log_entry(ex: Exchange) -> dict[str, Any]:
+def gateway_log_entry(ex: Exchange, prices: Catalog) -> dict[str, Any]:
     assert ex.trace is not None
     response_size = ex.response_size
-    tokens_in, tokens_out = ex.tokens if ex.tokens else (None, None)
+    tokens = ex.tokens_in_out
+    tokens_in, tokens_out = tokens if tokens else (None, None)
     if isinstance(ex.response_body, EventStreamResponse):
         stream = ex.response_body
         body, response_size = stream.kept_transcript()
@@ -877,8 +1002,10 @@ def gateway_log_entry(ex: Exchange) -> dict[str, Any]:
         "tokens_in": tokens_in,
         "tokens_out": tokens_out,
         "duration": ex.duration_ms,
-        "cost": 0.0,
-        "custom_cost": False,
+        "cost": ex.cost(prices),
+        "custom_cost": ex.custom_cost,
+        "wholesale": ex.billing == UNIFIED,
+        "byok": ex.billing == STORED_KEY,
         "metadata": metadata_text(ex.options.metadata),
         "step": ex.trace.step,
         "event_id": ex.trace.event_id,

@@ -14,6 +14,7 @@ from typing import Any
 
 from emulator.front_door import FrontDoorLimits
 from emulator.gateway.dlp import ProfileCatalog
+from emulator.gateway.spend_limits import SpendLimitsInvalid, parse_spend_limits
 from emulator.journal import DEFAULT_JOURNAL_SIZE
 from emulator.request_body import DEFAULT_MAX_BODY_BYTES
 from emulator.schema_check import ConfigError, load_schema_validator, read_data_file
@@ -68,6 +69,10 @@ class Settings:
     @property
     def front_door(self) -> FrontDoorLimits:
         return FrontDoorLimits(self.header_timeout_s, self.body_timeout_s, self.max_header_bytes, self.max_header_count)
+    # Model prices (USD per million tokens) replacing the built-in table's: name -> {input, output, ...}.
+    prices: dict[str, dict[str, float]] = field(default_factory=dict)
+    # Every account's Unified Billing credits (USD) at start and reset; None: not metered (free).
+    unified_billing_balance: float | None = None
 
     @property
     def example_account_id(self) -> str:
@@ -143,6 +148,10 @@ def _from_config(data: dict[str, Any]) -> dict[str, Any]:
                 "journal_max_entries", "max_body_bytes", "header_timeout_s", "body_timeout_s", "max_header_bytes", "max_header_count"):
         if key in data:
             values[key] = data[key]
+    if "unified_billing" in data:
+        values["unified_billing_balance"] = float(data["unified_billing"]["balance"])
+    if "prices" in data:
+        values["prices"] = {name: dict(entry) for name, entry in data["prices"].items()}
     if "fixtures" in data:
         values["fixture_dirs"] = tuple(Path(p) for p in data["fixtures"])
     if "state_dir" in data:
@@ -190,9 +199,13 @@ def build_settings(flags: dict[str, Any], environ: dict[str, str] | None = None)
         raise ConfigError("max_body_bytes, max_header_bytes and max_header_count must be at least 1")
     if not settings.header_timeout_s > 0 or not settings.body_timeout_s > 0:
         raise ConfigError("header_timeout_s and body_timeout_s must be more than 0")
-    for gateway_id in settings.gateways:
+    for gateway_id, gateway in settings.gateways.items():
         if len(gateway_id) > 64:
             raise ConfigError(f"gateway id {gateway_id[:20]}...: at most 64 characters")
+        try:
+            parse_spend_limits(gateway.get("spend_limits"))
+        except SpendLimitsInvalid as err:
+            raise ConfigError(f"gateways[{gateway_id}].{err}") from None
     check_content_settings(settings)
     return settings
 

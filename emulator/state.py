@@ -8,14 +8,18 @@ from pathlib import Path
 from emulator.catalog import Catalog, model_from_entry
 from emulator.clock import Clock, make_clock
 from emulator.fixtures import FixtureSet, fixture_files, parse_fixture_file
+from emulator.gateway.billing import Credits
 from emulator.gateway.cache import ResponseCache
 from emulator.gateway.dlp import ProfileCatalog
 from emulator.gateway.guardrails import Classifications, Scanner
+from emulator.gateway.costs import Price
 from emulator.gateway.gateways import GatewayRegistry
 from emulator.gateway.logs import LogStore
 from emulator.gateway.ratelimit import RateLimiter
 from emulator.gateway.auto_router import SessionPins
 from emulator.gateway.routes import RouteStore, SpendLog
+from emulator.gateway.policies import PolicySpend
+from emulator.gateway.spend_limits import SpendLedger
 from emulator.ids import IdSource
 from emulator.journal import Journal
 from emulator.paths import FIXTURES_DIR, SCHEMAS_DIR
@@ -34,11 +38,14 @@ class EmulatorState:
         self.journal = Journal(settings.journal_max_entries)
         self.cache = ResponseCache(self.clock, settings.cache_max_entries)
         self.rate_limits = RateLimiter(self.clock)
+        self.spend = SpendLedger(self.clock)
+        self.policy_spend = PolicySpend(self.clock)
+        self.credits = Credits(self.clock, settings.unified_billing_balance)
         self.saved = None  # the state file (emulator.persistence.StateStore) with --state-dir
         if settings.state_dir is None:
             self.ids = IdSource(settings.seed)
             self.gateways = GatewayRegistry(settings.gateways, self.clock)
-            self.logs = LogStore(settings.log_max_entries)
+            self.logs = LogStore(settings.log_max_entries, self.catalog)
         else:
             self._restore(settings.state_dir)
         self.classifications = Classifications()
@@ -68,6 +75,8 @@ class EmulatorState:
         finally:
             if collecting:
                 gc.enable()
+        for name, entry in settings.prices.items():  # the config file's prices beat every file's
+            self.catalog.set_price(name, Price.per_million(entry))
 
     def _restore(self, state_dir: Path) -> None:
         """Gateways, logs and the clock as the last run left them in `state_dir`, saved as they change."""
@@ -83,7 +92,7 @@ class EmulatorState:
         # and the same ones on every machine for the same seed and run.
         self.ids = IdSource(self.settings.seed if store.runs == 1 else f"{self.settings.seed}/run{store.runs}")
         self.gateways = SavedGatewayRegistry(self.settings.gateways, self.clock, store)
-        self.logs = SavedLogStore(self.settings.log_max_entries, store)
+        self.logs = SavedLogStore(self.settings.log_max_entries, store, self.catalog)
 
     def load_file(self, path: Path, answers: bool = True, check: bool = True) -> None:
         data = parse_fixture_file(path, check)
@@ -95,6 +104,8 @@ class EmulatorState:
             self.catalog.add(model)
         for provider, ids in data.get("provider_models", {}).items():
             self.catalog.add_provider_ids(provider, ids)
+        for name, entry in data.get("prices", {}).get("models", {}).items():
+            self.catalog.set_price(name, Price.per_million(entry))
         if answers:
             self.fixtures.add_file_fixtures(data.get("fixtures", []), str(path))
             self.classifications.add_file_rules(data.get("classifications", []), str(path))
@@ -112,6 +123,9 @@ class EmulatorState:
         self.routes.reset()
         self.route_spend.reset()
         self.auto_router.reset()
+        self.spend.reset()
+        self.policy_spend.reset()
+        self.credits.reset()
         self.logs.reset()
         self.classifications.reset()
         self.scanner.reset()

@@ -101,7 +101,10 @@ def answer_chat(req: ChatRequest, fixture: Fixture | None, seed: int) -> Complet
     usage = Usage(input_tokens(req), _output_tokens(text, tool_calls) + reasoning_tokens, reasoning_tokens)
     if "usage" in respond:
         given = respond["usage"]
-        usage = Usage(given.get("input_tokens", usage.input_tokens), given.get("output_tokens", usage.output_tokens), reasoning_tokens)
+        usage = Usage(
+            given.get("input_tokens", usage.input_tokens), given.get("output_tokens", usage.output_tokens), reasoning_tokens,
+            given.get("cache_read_tokens", 0), given.get("cache_write_tokens", 0),
+        )
     return Completion(text=text, tool_calls=tool_calls, finish=finish, usage=usage, reasoning=reasoning)
 
 

@@ -189,6 +189,65 @@ class AiGateway(AccountUrls):
             raise AssertionError(f"GET {path} answered {status}: {body}")
         return body.get("result") or []
 
+    # --- costs, spend limits and credits ----------------------------------------------------
+    def set_credits(self, balance: float, account_id: str | None = None) -> None:
+        """Set the Unified Billing balance (USD) of the account, which meters credits until reset."""
+        self.require_control("set_credits()")
+        self._control("PUT", "/credits", {"balance": balance, "account_id": account_id or self.account_id})
+
+    @property
+    def credits(self) -> float | None:
+        """What is left of the account's Unified Billing credits (None: not metered)."""
+        self.require_control("credits")
+        return self._control("GET", "/credits?" + urlencode({"account_id": self.account_id}))["balance"]
+
+    def total_cost(self, gateway_id: str | None = None) -> float:
+        """The summed `cost` of the gateway's logs (every gateway of the account when None): since
+        the emulator is reset before each test, what this test has spent so far."""
+        if gateway_id is None:
+            gateways = self._management("GET", "/ai-gateway/gateways?per_page=100") or []
+            ids = [g["id"] for g in gateways]
+        else:
+            ids = [gateway_id]
+        total = 0.0
+        for gid in ids:
+            page = 1
+            while True:
+                entries = self.logs(gid, per_page=50, page=page)
+                total += sum(entry.get("cost") or 0 for entry in entries)
+                if len(entries) < 50:
+                    break
+                page += 1
+        return round(total, 12)
+
+    def add_spend_limit(self, rule: dict[str, Any], gateway_id: str | None = None) -> SpendLimit:
+        """Add one spend-limit rule (`{"limit": USD, "window": seconds, ...}`, as the management
+        API takes it; `id` and `limitType: "cost"` filled in) to the gateway, made if need be; a
+        context manager that takes it off again (the next test's reset forgets it anyway)."""
+        gid = gateway_id or self.gateway_id
+        status, body = self._call("GET", self._account_path(f"/ai-gateway/gateways/{gid}"), headers=self.auth_headers())
+        settings = _settings_of(body["result"]) if status == 200 else {
+            "cache_invalidate_on_update": False, "cache_ttl": 0, "collect_logs": True, "rate_limiting_interval": 0, "rate_limiting_limit": 0,
+        }
+        limits = settings.get("spend_limits") or {"enabled": True, "rules": []}
+        rule = {"id": f"pytest-{len(limits.get('rules', [])) + 1}", "limitType": "cost", **rule}
+        settings["spend_limits"] = {**limits, "rules": [*limits.get("rules", []), rule]}
+        if status == 200:
+            self._management("PUT", f"/ai-gateway/gateways/{gid}", settings)
+        else:
+            self._management("POST", "/ai-gateway/gateways", {"id": gid, **settings})
+        return SpendLimit(self, gid, rule["id"])
+
+    def _account_path(self, path: str) -> str:
+        return f"/client/v4/accounts/{self.account_id}{path}"
+
+    def _management(self, method: str, path: str, body: Any = None) -> Any:
+        """A management API call (the real Cloudflare API has it too); its `result`."""
+        status, answer = self._call(method, self._account_path(path), body, headers=self.auth_headers())
+        if status >= 400:
+            raise AssertionError(f"{method} {path} answered {status}: {answer}")
+        return answer.get("result") if isinstance(answer, dict) else answer
+
     # --- plumbing ---------------------------------------------------------------------------
     def close(self) -> None:
         if self._process is not None:
@@ -263,6 +322,34 @@ class AddedClassification:
 
     def __repr__(self) -> str:
         return f"<AddedClassification {self.id} {self.name!r}>"
+
+
+class SpendLimit:
+    """A spend-limit rule added by `AiGateway.add_spend_limit`; a context manager that removes it."""
+
+    def __init__(self, gateway: AiGateway, gateway_id: str, rule_id: str) -> None:
+        self._gateway, self.gateway_id, self.id = gateway, gateway_id, rule_id
+
+    def remove(self) -> None:
+        gateway = self._gateway
+        settings = _settings_of(gateway._management("GET", f"/ai-gateway/gateways/{self.gateway_id}"))
+        limits = settings.get("spend_limits") or {"rules": []}
+        settings["spend_limits"] = {**limits, "rules": [r for r in limits.get("rules", []) if r.get("id") != self.id]}
+        gateway._management("PUT", f"/ai-gateway/gateways/{self.gateway_id}", settings)
+
+    def __enter__(self) -> "SpendLimit":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.remove()
+
+    def __repr__(self) -> str:
+        return f"<SpendLimit {self.id} on {self.gateway_id}>"
+
+
+def _settings_of(gateway: dict[str, Any]) -> dict[str, Any]:
+    """A gateway as the management API shows it, as its PUT takes it back."""
+    return {k: v for k, v in gateway.items() if k not in ("id", "created_at", "modified_at", "is_default")}
 
 
 def _opener(base_url: str):

@@ -210,15 +210,21 @@ def test_a_provider_rejecting_the_credentials_is_401_2009_with_stored_keys_and_5
     gateway = {"id": "byok", "byok_only": True, "cache_invalidate_on_update": False, "cache_ttl": 0, "collect_logs": True,
                "rate_limiting_interval": 0, "rate_limiting_limit": 0}
     http.post("/ai-gateway/gateways", json=gateway).raise_for_status()
-    for headers in ({"cf-aig-byok-alias": "prod"}, {"cf-aig-no-wholesale": "true"}, {"cf-aig-gateway-id": "byok"}):
-        byok = http.post("/ai/run", json=ask, headers={**headers, "cf-aig-max-attempts": "3"})
-        assert byok.status_code == 401, byok.text
-        assert byok.json() == {"result": None, "success": False, "errors": [{"code": 2009, "message": "Unauthorized"}], "messages": []}
-        assert_gateway_headers(byok.headers)
-    unified = http.post("/ai/run", json=ask)  # no stored key: Cloudflare's own (Unified Billing)
+    http.post("/ai-gateway/gateways", json={**gateway, "id": "keyless", "byok_only": False}).raise_for_status()
+    stored = {"alias": "default", "provider_slug": "openai", "default_config": True, "secret": "sk-stored-0123456789abcdef"}
+    http.post("/ai-gateway/gateways/default/provider_configs", json=stored).raise_for_status()
+    byok = http.post("/ai/run", json=ask, headers={"cf-aig-max-attempts": "3"})  # the stored key is rejected
+    assert byok.status_code == 401, byok.text
+    assert byok.json() == {"result": None, "success": False, "errors": [{"code": 2009, "message": "Unauthorized"}], "messages": []}
+    assert_gateway_headers(byok.headers)
+    # Provider credentials required and none stored: the documented 400, before the provider is asked.
+    for headers in ({"cf-aig-no-wholesale": "true", "cf-aig-gateway-id": "keyless"}, {"cf-aig-gateway-id": "byok"}):
+        refused = http.post("/ai/run", json=ask, headers=headers)
+        assert (refused.status_code, refused.json()["errors"][0]["code"]) == (400, 2040), refused.text
+    unified = http.post("/ai/run", json=ask, headers={"cf-aig-gateway-id": "keyless"})  # no stored key: Cloudflare's own (Unified Billing)
     assert unified.status_code == 503 and unified.json()["errors"][0]["code"] == 2005, unified.text
     journal = http.get(emulator.base_url + "/__emulator__/journal").json()["entries"]
-    assert [(e["status"], [a["status"] for a in e["attempts"]]) for e in journal] == [(401, [401])] * 3 + [(503, [401])]  # never retried
+    assert [(e["status"], [a["status"] for a in e["attempts"]]) for e in journal] == [(401, [401]), (400, []), (400, []), (503, [401])]  # never retried
 
 
 def test_other_routes_pass_the_providers_own_credentials_error_through(http, emulator):

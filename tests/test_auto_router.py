@@ -16,7 +16,7 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 
 
 def compat(emulator, **headers: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{emulator.base_url}/v1/{emulator.account_id}/default/compat", api_key="emulator-token",
+    return openai.OpenAI(base_url=f"{emulator.base_url}/v1/{emulator.account_id}/default/compat", api_key="sk-ant-provider-key",  # a key both simulated providers take
                          default_headers={**GATEWAY_AUTH, **headers})
 
 

@@ -33,7 +33,7 @@ def create_route(emulator, name: str, elements: list[dict]):
 
 
 def compat(emulator) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{emulator.base_url}/v1/{emulator.account_id}/default/compat", api_key="emulator-token",
+    return openai.OpenAI(base_url=f"{emulator.base_url}/v1/{emulator.account_id}/default/compat", api_key="sk-ant-provider-key",  # a key both simulated providers take
                          default_headers=GATEWAY_AUTH)
 
 

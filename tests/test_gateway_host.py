@@ -72,7 +72,7 @@ def test_anthropic_sdk_on_the_provider_native_path_with_anthropics_own_model_id(
 
 def test_provider_errors_pass_through_in_the_providers_own_format(gateway):
     add_fixture(gateway, {"match": {"content": "provider down"}, "respond": {"error": {"status": 503, "message": "Overloaded"}}})
-    client = anthropic.Anthropic(base_url=gateway_url(gateway) + "/anthropic", api_key="k", default_headers=GATEWAY_AUTH, max_retries=0)
+    client = anthropic.Anthropic(base_url=gateway_url(gateway) + "/anthropic", api_key="sk-ant-k", default_headers=GATEWAY_AUTH, max_retries=0)
     with pytest.raises(anthropic.InternalServerError) as raised:
         client.messages.create(model="claude-sonnet-4.5", max_tokens=10, messages=[{"role": "user", "content": "provider down"}])
     assert raised.value.body["error"] == {"type": "api_error", "message": "Overloaded"}
@@ -181,14 +181,14 @@ def test_gateway_retries_apply_on_the_gateway_host(gateway):
 
 
 def test_streaming_through_the_provider_native_openai_path(gateway):
-    client = openai.OpenAI(base_url=gateway_url(gateway) + "/openai", api_key="k", default_headers=GATEWAY_AUTH, max_retries=0)
+    client = openai.OpenAI(base_url=gateway_url(gateway) + "/openai", api_key="sk-k", default_headers=GATEWAY_AUTH, max_retries=0)
     stream = client.chat.completions.create(model="gpt-4.1", messages=HELLO, stream=True)
     text = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
     assert text == HELLO_ANSWER
 
 
 def chat_step(provider: str, endpoint: str, model: str, content: str, **extra: Any) -> dict[str, Any]:
-    return {"provider": provider, "endpoint": endpoint, "headers": {"authorization": "Bearer provider-key"},
+    return {"provider": provider, "endpoint": endpoint, "headers": {"authorization": "Bearer sk-ant-provider-key" if provider == "anthropic" else "Bearer sk-provider-key"},
             "query": {"model": model, "messages": [{"role": "user", "content": content}], **({"max_tokens": 50} if provider == "anthropic" else {})}, **extra}
 
 
@@ -279,7 +279,7 @@ def test_rate_limited_gateway_answers_2003_as_an_aigatewayerror(gateway):
 
 
 def test_anthropic_count_tokens_through_the_gateway_counts_what_messages_bills(gateway):
-    client = anthropic.Anthropic(base_url=gateway_url(gateway) + "/anthropic", api_key="k", default_headers=GATEWAY_AUTH, max_retries=0)
+    client = anthropic.Anthropic(base_url=gateway_url(gateway) + "/anthropic", api_key="sk-ant-k", default_headers=GATEWAY_AUTH, max_retries=0)
     ask = {"model": "claude-sonnet-4.5", "messages": [{"role": "user", "content": "How many tokens is this?"}]}
     raw = client.messages.with_raw_response.count_tokens(**ask)
     assert raw.parse().input_tokens == client.messages.create(max_tokens=50, **ask).usage.input_tokens > 0
@@ -291,7 +291,7 @@ def test_anthropic_count_tokens_through_the_gateway_counts_what_messages_bills(g
 
 # --- a model the provider does not have: the provider's own error --------------------------------
 def test_a_model_anthropic_does_not_have_is_anthropics_own_404_through_the_gateway(gateway):
-    client = anthropic.Anthropic(base_url=gateway_url(gateway) + "/anthropic", api_key="k", default_headers=GATEWAY_AUTH, max_retries=0)
+    client = anthropic.Anthropic(base_url=gateway_url(gateway) + "/anthropic", api_key="sk-ant-k", default_headers=GATEWAY_AUTH, max_retries=0)
     with pytest.raises(anthropic.NotFoundError) as raised:
         client.messages.create(model="claude-does-not-exist-9", max_tokens=10, messages=HELLO)
     response = raised.value.response
@@ -320,10 +320,10 @@ def test_a_model_openai_does_not_have_is_openais_own_error_on_each_of_its_paths(
 
 
 def test_ids_the_provider_has_beyond_the_catalog_are_served(gateway):
-    openai_client = openai.OpenAI(base_url=gateway_url(gateway) + "/openai", api_key="sk", default_headers=GATEWAY_AUTH, max_retries=0)
+    openai_client = openai.OpenAI(base_url=gateway_url(gateway) + "/openai", api_key="sk-k", default_headers=GATEWAY_AUTH, max_retries=0)
     for model in ("gpt-4-turbo", "gpt-4o-2024-08-06", "gpt-4.1-2025-04-14", "ft:gpt-4.1-mini:acme::abc123", "o3-mini"):
         assert openai_client.chat.completions.create(model=model, messages=HELLO).model == model
-    claude = anthropic.Anthropic(base_url=gateway_url(gateway) + "/anthropic", api_key="k", default_headers=GATEWAY_AUTH, max_retries=0)
+    claude = anthropic.Anthropic(base_url=gateway_url(gateway) + "/anthropic", api_key="sk-ant-k", default_headers=GATEWAY_AUTH, max_retries=0)
     for model in ("claude-3-5-haiku-20241022", "claude-3-5-sonnet-latest", "claude-sonnet-4-5-20250929", "claude-opus-4-1"):
         assert claude.messages.create(model=model, max_tokens=10, messages=HELLO).type == "message"
 

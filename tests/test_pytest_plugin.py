@@ -274,3 +274,47 @@ def test_a_state_dir_set_for_local_development_is_not_read_by_a_test_session(dow
     )
     run().assert_outcomes(passed=1)
     assert not state.exists()
+
+
+def test_plugin_sets_credits_adds_a_spend_limit_for_one_test_and_reads_its_total_cost(downstream):
+    pytester, run = downstream
+    pytester.makepyfile(
+        test_costs="""
+        import openai
+        import pytest
+
+        def ask(client):
+            return client.chat.completions.create(model="openai/gpt-4.1", messages=[{"role": "user", "content": "priced"}])
+
+        @pytest.fixture(autouse=True)
+        def priced(ai_gateway):  # gpt-4.1: 1000 * $2/1M + 125 * $8/1M = $0.003 an answer
+            ai_gateway.add_fixture(match={"content": "priced"}, respond={"text": "ok", "usage": {"input_tokens": 1000, "output_tokens": 125}})
+
+        def test_total_cost(ai_gateway, openai_client):
+            ask(openai_client)
+            ask(openai_client)
+            assert ai_gateway.total_cost() == 0.006
+
+        def test_credits_run_out(ai_gateway, openai_client):
+            ai_gateway.set_credits(0.004)
+            ask(openai_client)
+            assert ai_gateway.credits == pytest.approx(0.001)
+            ask(openai_client)
+            with pytest.raises(openai.APIStatusError) as raised:
+                ask(openai_client)
+            assert raised.value.status_code == 402
+
+        def test_spend_limit_for_this_test(ai_gateway, openai_client):
+            with ai_gateway.add_spend_limit({"limit": 0.003, "window": 3600}):
+                ask(openai_client)
+                with pytest.raises(openai.RateLimitError):
+                    ask(openai_client)
+            ask(openai_client)  # the rule is gone
+
+        def test_the_next_test_starts_unmetered_and_unlimited(ai_gateway, openai_client):
+            assert ai_gateway.credits is None
+            for _ in range(3):
+                ask(openai_client)
+        """
+    )
+    run().assert_outcomes(passed=4)

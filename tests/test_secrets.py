@@ -24,10 +24,10 @@ TOKENS = {
     "rest x-api-key": "tok-x-api-key-2222",
     "rest x-auth-key": "tok-x-auth-key-3333",
     "cf-aig-authorization": "tok-cf-aig-auth-4444",
-    "provider authorization": "tok-provider-auth-5555",
+    "provider authorization": "sk-provider-auth-5555",  # OpenAI keys start sk-: the simulated provider checks
     "api-key": "tok-azure-api-key-6666",
     "x-goog-api-key": "tok-goog-api-key-7777",
-    "step header": "tok-step-header-8888",
+    "step header": "sk-step-header-8888",
     "universal body": "tok-universal-body-9999",
     "chat body": "tok-chat-body-AAAA",
 }

@@ -124,10 +124,10 @@ def render_tool_call(call) -> dict[str, Any]:
 def usage(completion: Completion) -> dict[str, Any]:
     u = completion.usage
     return {
-        "prompt_tokens": u.input_tokens,
+        "prompt_tokens": (prompt := u.input_tokens + u.cache_read_tokens + u.cache_write_tokens),
         "completion_tokens": u.output_tokens,
-        "total_tokens": u.total_tokens,
-        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "total_tokens": prompt + u.output_tokens,
+        "prompt_tokens_details": {"cached_tokens": u.cache_read_tokens, "audio_tokens": 0},
         "completion_tokens_details": {
             "reasoning_tokens": u.reasoning_tokens,
             "audio_tokens": 0,

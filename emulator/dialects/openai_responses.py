@@ -158,8 +158,8 @@ def output_items(req: ChatRequest, completion: Completion, ctx: RenderContext) -
 def usage(completion: Completion) -> dict[str, Any]:
     u = completion.usage
     return {
-        "input_tokens": u.input_tokens,
-        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+        "input_tokens": u.prompt_tokens,
+        "input_tokens_details": {"cached_tokens": u.cache_read_tokens, "cache_write_tokens": u.cache_write_tokens},
         "output_tokens": u.output_tokens,
         "output_tokens_details": {"reasoning_tokens": u.reasoning_tokens},
         "total_tokens": u.total_tokens,

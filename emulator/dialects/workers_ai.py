@@ -131,5 +131,5 @@ def render_text_generation(req: ChatRequest, completion: Completion) -> dict[str
     if completion.tool_calls:
         result["tool_calls"] = [{"name": c.name, "arguments": c.arguments} for c in completion.tool_calls]
     u = completion.usage
-    result["usage"] = {"prompt_tokens": u.input_tokens, "completion_tokens": u.output_tokens, "total_tokens": u.total_tokens}
+    result["usage"] = {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.output_tokens, "total_tokens": u.total_tokens}
     return result

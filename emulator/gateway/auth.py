@@ -35,3 +35,11 @@ def authenticate(headers: Mapping[str, str], settings: Settings, accept_x_api_ke
 def check_account(account_id: str, path: str, settings: Settings) -> None:
     if settings.account_ids is not None and account_id not in settings.account_ids:
         raise no_route(path)
+
+
+def management_account(request, settings: Settings) -> str:
+    """A management API call's account id, once its caller and account are checked."""
+    authenticate(request.headers, settings)
+    account_id = request.path_params["account_id"]
+    check_account(account_id, request.url.path, settings)
+    return account_id

@@ -8,6 +8,9 @@ from typing import Any
 
 from emulator.clock import Clock
 from emulator.errors import GatewayError
+from emulator.gateway.policies import GatewayPolicies
+from emulator.gateway.provider_keys import ProviderKey
+from emulator.gateway.spend_limits import SpendRule, parse_spend_limits
 
 GATEWAY_HEADER = "cf-aig-gateway-id"
 MAX_GATEWAY_ID = 64
@@ -44,6 +47,26 @@ class Gateway:
     modified_at: str
     is_default: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    spend_rules: tuple[SpendRule, ...] = ()  # `spend_limits`' enabled rules, parsed when set
+    byok_only: bool = False
+    accounted: bool = False  # spend limits, byok_only or stored keys: each request needs its Accounting
+    provider_keys: list[ProviderKey] = field(default_factory=list)  # BYOK, through the provider_configs API
+    policies: GatewayPolicies = field(default_factory=GatewayPolicies)  # through the policies API
+
+    def __post_init__(self) -> None:
+        self.settings_changed()
+
+    def record(self) -> dict[str, Any]:
+        """What a restart keeps of the gateway (--state-dir): its settings, not what is parsed
+        from them, nor its stored keys and policies (kept in memory only: no secret on disk)."""
+        return {"id": self.id, "settings": self.settings, "created_at": self.created_at, "modified_at": self.modified_at,
+                "is_default": self.is_default, "extra": self.extra}
+
+    def settings_changed(self) -> None:
+        """`settings` were set or updated (already checked): the parsed rules follow them."""
+        self.spend_rules = parse_spend_limits(self.settings.get("spend_limits"))
+        self.byok_only = bool(self.settings.get("byok_only"))
+        self.accounted = bool(self.spend_rules) or self.byok_only or bool(self.provider_keys) or bool(self.policies.live)
 
     def get(self, key: str, default: Any = None) -> Any:
         value = self.settings.get(key)
@@ -82,12 +105,26 @@ class GatewayRegistry:
 
     def update(self, gateway: Gateway, fields: dict[str, Any]) -> Gateway:
         gateway.settings.update(fields)
+        gateway.settings_changed()
         gateway.modified_at = iso(self._clock.now())
         return gateway
 
     def ids(self) -> dict[str, list[str]]:
         """Every account's gateway ids, as far as requests and the API have made them."""
         return {account_id: sorted(gateways) for account_id, gateways in self._accounts.items()}
+
+    def store_key(self, gateway: Gateway, key: ProviderKey) -> None:
+        gateway.provider_keys.append(key)
+        gateway.settings_changed()
+
+    def forget_key(self, gateway: Gateway, key: ProviderKey) -> None:
+        gateway.provider_keys.remove(key)
+        gateway.settings_changed()
+
+    def find_or_default(self, account_id: str, gateway_id: str) -> Gateway | None:
+        """The gateway, `default` made on its first use (storing a key or a policy on it is one)."""
+        gateway = self.find(account_id, gateway_id)
+        return self.resolve(account_id, gateway_id) if gateway is None and gateway_id == "default" else gateway
 
     def find(self, account_id: str, gateway_id: str) -> Gateway | None:
         return self.account(account_id).get(gateway_id)

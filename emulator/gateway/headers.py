@@ -12,6 +12,7 @@ from typing import Any
 
 from emulator import json_codec
 from emulator.errors import GatewayError
+from emulator.gateway.costs import CustomCost, parse_custom_cost
 
 # Documented ranges.
 MIN_CACHE_TTL = 60
@@ -39,6 +40,10 @@ class GatewayOptions:
     # None: no usable metadata (absent, unparsable, or a value of an unsupported type).
     metadata: dict[str, str | int | float | bool] | None = None
     event_id: str | None = None
+    custom_cost: CustomCost | None = None  # cf-aig-custom-cost: this request's price
+    no_wholesale: bool = False  # cf-aig-no-wholesale: true: no Unified Billing for this request
+    byok_alias: str | None = None  # cf-aig-byok-alias: the stored key to use (provider-native paths)
+    wants_credentials: bool = False  # either of the two above: the request has a say in whose key pays
     ignored: tuple[str, ...] = ()  # option headers clamped or ignored, in words (the journal's header_notes)
 
 
@@ -130,6 +135,21 @@ class _Reader:
         return dict(entries)
 
 
+    def custom_cost(self, name: str) -> CustomCost | None:
+        found = self.raw(name)
+        if found is None:
+            return None
+        key, value = found
+        try:
+            parsed = parse_custom_cost(json_codec.loads(value))
+        except ValueError:
+            parsed = "is not JSON"
+        if isinstance(parsed, str):
+            self.reject_or_note(key, value, f"{parsed} (ignored: the model's price applies)")
+            return None
+        return parsed
+
+
 def parse_gateway_headers(headers: dict[str, str], strict: bool = False) -> GatewayOptions:
     """`headers` has lower-case names. Raises GatewayError only when `strict`.
 
@@ -154,6 +174,7 @@ _parsed: dict[tuple[bool, tuple[tuple[str, str], ...]], GatewayOptions] = {}
 
 def _parse(headers: dict[str, str], strict: bool) -> GatewayOptions:
     r = _Reader(headers, strict)
+    no_wholesale, byok_alias = bool(r.boolean("cf-aig-no-wholesale")), r.text("cf-aig-byok-alias")
     return GatewayOptions(
         cache_ttl=r.integer("cf-aig-cache-ttl", MIN_CACHE_TTL, MAX_CACHE_TTL, "cf-cache-ttl"),
         skip_cache=bool(r.boolean("cf-aig-skip-cache", "cf-skip-cache")),
@@ -166,6 +187,10 @@ def _parse(headers: dict[str, str], strict: bool) -> GatewayOptions:
         collect_log_payload=r.boolean("cf-aig-collect-log-payload") is not False,
         metadata=r.metadata("cf-aig-metadata"),
         event_id=r.text("cf-aig-event-id"),
+        custom_cost=r.custom_cost("cf-aig-custom-cost"),
+        no_wholesale=no_wholesale,
+        byok_alias=byok_alias,
+        wants_credentials=no_wholesale or byok_alias is not None,
         ignored=tuple(r.ignored),  # last: arguments are evaluated in order, so it has every note above
     )
 

@@ -19,9 +19,10 @@ LIST_FIELDS = (
 
 
 class Logged(Protocol):
-    """What the logs keep of a request until the logs API reads it: its record."""
+    """What the logs keep of a request until the logs API reads it: its record, written out with
+    the prices the store was given (its cost is worked out only then)."""
 
-    def log_entry(self) -> dict[str, Any]: ...
+    def log_entry(self, prices: Any) -> dict[str, Any]: ...
 
     def when_whole(self, written: Callable[[], None]) -> None:
         """Call `written` once the entry can be written out whole (a stream: once it ended)."""
@@ -37,16 +38,17 @@ class _Entry:
         self._request = request
         self._value = value
 
-    def value(self) -> dict[str, Any]:
+    def value(self, prices: Any) -> dict[str, Any]:
         if self._value is None:
             assert self._request is not None
-            self._value, self._request = self._request.log_entry(), None
+            self._value, self._request = self._request.log_entry(prices), None
         return self._value
 
 
 class LogStore:
-    def __init__(self, max_per_gateway: int = DEFAULT_LOGS_PER_GATEWAY) -> None:
+    def __init__(self, max_per_gateway: int = DEFAULT_LOGS_PER_GATEWAY, prices: Any = None) -> None:
         self._max = max_per_gateway
+        self._prices = prices  # the catalog: what each entry's cost is read from
         self._gateways: dict[str, deque[_Entry]] = {}
         self._by_id: dict[str, dict[str, _Entry]] = {}
 
@@ -85,10 +87,10 @@ class LogStore:
 
     def get(self, scope: str, log_id: str) -> dict[str, Any] | None:
         entry = self._by_id.get(scope, {}).get(log_id)
-        return None if entry is None else entry.value()
+        return None if entry is None else entry.value(self._prices)
 
     def entries(self, scope: str) -> list[dict[str, Any]]:
-        return [entry.value() for entry in self._gateways.get(scope, ())]
+        return [entry.value(self._prices) for entry in self._gateways.get(scope, ())]
 
     def delete(self, scope: str, keep: Iterable[dict[str, Any]]) -> int:
         kept = [_Entry(e["id"], None, e) for e in keep]

@@ -316,12 +316,6 @@ def percentage_branch(outputs: dict[str, Any], point: float) -> str | None:
     return "else" if "else" in outputs else None
 
 
-# A budget (cost) node's spend: the cost of each answer it let through. Costs are not priced yet
-# (the costs work brings a price table); until then an answer costs 0 and a budget never trips.
-def answer_cost(model: str, tokens: tuple[int, int] | None) -> float:
-    return 0.0
-
-
 class SpendLog:
     """What each budget element's keys spent, on the emulator's clock, in the windows its rule
     says (fixed: aligned on multiples of the window; sliding: the last `window` seconds)."""

@@ -163,3 +163,22 @@ def test_routes_from_the_config_file(start, tmp_path):
     url = f"{emulator.base_url}/v1/{emulator.account_id}/routed/compat/chat/completions"
     reply = httpx.post(url, json={"model": "dynamic/configured", "messages": [{"role": "user", "content": "hi"}]})
     assert reply.status_code == 200 and reply.headers["cf-aig-model"] == "gpt-4.1-mini"
+
+
+def test_budget_node_falls_back_once_its_spend_crosses_the_limit_and_recovers_next_window(gateway):
+    emulator = gateway
+    add_fixture(emulator, {"match": {"content": "budget"}, "respond": {"text": "ok", "usage": {"input_tokens": 1000, "output_tokens": 500}}})
+    # fixtures/prices.json: openai/gpt-4.1 is $2 in / $8 out per 1M tokens, so each answer costs
+    # 1000 * 2e-6 + 500 * 8e-6 = $0.006; a $0.015 budget lets 3 through (spent 0, 0.006, 0.012).
+    budget = {"id": "budget", "type": "rate", "properties": {"limitType": "cost", "key": "metadata.team", "limit": 0.015, "window": 60},
+              "outputs": {"success": {"elementId": "best"}, "fallback": {"elementId": "cheap"}}}
+    create_route(emulator, "budget", [START("budget"), budget, model("best", "openai", "gpt-4.1"), model("cheap", "openai", "gpt-4o-mini"), END])
+    team = {"cf-aig-metadata": json.dumps({"team": "t1"})}
+    first = compat_chat(emulator, "budget", "budget", team)
+    logged = cf(emulator).ai_gateway.logs.get(first.headers["cf-aig-log-id"], account_id=emulator.account_id, gateway_id="default")
+    assert logged.cost == pytest.approx(0.006, abs=1e-12)  # the budget's spend is the logged cost
+    seen = [first.headers["cf-aig-model"]] + [compat_chat(emulator, "budget", "budget", team).headers["cf-aig-model"] for _ in range(3)]
+    assert seen == ["gpt-4.1", "gpt-4.1", "gpt-4.1", "gpt-4o-mini"]
+    assert compat_chat(emulator, "budget", "budget", {"cf-aig-metadata": json.dumps({"team": "t2"})}).headers["cf-aig-model"] == "gpt-4.1"
+    advance(emulator, 60)
+    assert compat_chat(emulator, "budget", "budget", team).headers["cf-aig-model"] == "gpt-4.1"

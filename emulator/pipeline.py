@@ -45,7 +45,7 @@ from emulator.gateway.guardrails import PROMPT, RESPONSE, enforcement, evaluate
 from emulator.gateway.headers import NO_OPTIONS, GatewayOptions, lenient_metadata, parse_gateway_headers
 from emulator.gateway.logs import metadata_text
 from emulator.gateway.ratelimit import RateLimit, rate_limited
-from emulator.gateway.auto_router import AUTO_ROUTER_MODEL, NoAllowedModel, candidate_pool, user_turns
+from emulator.gateway.auto_router import AUTO_ROUTER_MODEL, NoAllowedModel, candidate_pool, cheapest_first, user_turns
 from emulator.gateway.routes import DYNAMIC_PREFIX, RequestFacts, RouteWalk, named_model, step_model
 from emulator.gateway.screening import Screening
 from emulator.gateway.spend_limits import SpendRule, request_values
@@ -53,6 +53,7 @@ from emulator.gateway.trace import GatewayTrace
 from emulator.json_codec import JSONResponse
 from emulator.request_body import CLOSE_CONNECTION, KEPT_BODY_BYTES, MAX_CACHEABLE_BYTES, BodyTooLarge, kept_prefix, read_body
 from emulator.redaction import redacted_body, redacted_headers, redacted_text
+from emulator.tokens import count_tokens as count_text_tokens
 from emulator.schema_check import load_schema_validator
 from emulator.state import EmulatorState
 from emulator.streaming import EventStreamResponse, StreamPlan, event_stream
@@ -708,6 +709,7 @@ class Pipeline:
         except NoAllowedModel as err:
             raise GatewayError(400, 2023, str(err)) from None
         self._gateway(account_id, ex, Model(name=req.model, task=TEXT_GENERATION), required_for_workers_ai=False)
+        pool = cheapest_first(pool, self.state.catalog.price, count_text_tokens(req.prompt_text), req.max_tokens)
         decision = self.state.auto_router.decide(gateway_scope(ex), pool, ex.headers, user_turns(req.messages), bool(req.prompt_text.strip()))
         model = named_model(self.state.catalog, decision.model)
         ex.model = model.name

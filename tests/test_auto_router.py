@@ -81,3 +81,21 @@ def test_responses_take_the_auto_router_too(emulator):
     assert reply.headers["cf-aig-routing-reason"] == "cost_optimal_within_pool"
     logs = httpx.get(f"{emulator.account_url}/ai-gateway/gateways/default/logs", headers=emulator.auth()).json()["result"]
     assert logs[0]["model"] == "openai/gpt-5.6-luna"
+
+
+def test_the_cheapest_model_of_the_pool_by_the_price_table_serves(start, tmp_path):
+    config = tmp_path / "config.yaml"  # USD per 1M tokens, replacing the built-in table's
+    config.write_text("prices:\n  anthropic/claude-sonnet-5: {input: 3, output: 15}\n  anthropic/claude-opus-5: {input: 5, output: 2}\n"
+                      "  xai/grok-4.5: {input: 0.5, output: 1}\n")
+    emulator = start("--config", str(config))
+
+    def choice(pool: str, max_tokens: int):
+        reply = compat(emulator, **{"cf-aig-allowed-models": pool}).chat.completions.with_raw_response.create(
+            model="cloudflare/auto", messages=HELLO, max_tokens=max_tokens)
+        return reply.headers["cf-aig-routed-model"], reply.headers["cf-aig-routing-reason"]
+
+    # "hello" is 1 input token, max_tokens 100 output: sonnet 3 + 15 * 100 = 1503, opus 5 + 2 * 100 = 205,
+    # grok 0.5 + 1 * 100 = 100.5 (1e-6 USD); claude-fable-5 has no price: it ranks after the priced ones.
+    assert choice("anthropic/claude-fable-5,anthropic/claude-sonnet-5", 100) == ("anthropic/claude-sonnet-5", "cost_optimal_within_pool")
+    assert choice("anthropic/*", 100) == ("anthropic/claude-opus-5", "cost_optimal_within_pool")
+    assert choice("anthropic/*,xai/*", 100) == ("xai/grok-4.5", "cost_optimal_within_pool")

@@ -1,24 +1,32 @@
 """The Auto Router (`model: "cloudflare/auto"`): which model serves a request, and why.
 
 Cloudflare ranks the eligible models by a classifier's estimate of the task against each model's
-cost; the emulator has no classifier and no price table yet, so its rule is fixed and documented:
-the pool is the default models (or those `cf-aig-allowed-models` / `cf-aig-allowed-providers`
-allow, from the default and additional models), and the first of the pool in POOL order, which
-lists the models from the cheapest expected cost up, serves. With a session (`cf-aig-session-id`)
-the model chosen at a turn's first request serves the rest of that turn (`pinned_by_turn`).
+cost; the emulator has no classifier, so its rule is the cost half, by the price table
+(emulator.gateway.costs, the same prices and formula as a log entry's cost): the pool is the
+default models (or those `cf-aig-allowed-models` / `cf-aig-allowed-providers` allow, from the
+default and additional models), and the pool's model whose price makes the request's expected
+cost lowest serves: its estimated input tokens (the prompt's token count) at the input rate plus
+its `max_tokens` (DEFAULT_OUTPUT_ESTIMATE without one) at the output rate. A model the table does
+not price has an unknown cost and ranks after every priced one; ties keep POOL order. With a
+session (`cf-aig-session-id`) the model chosen at a turn's first request serves the rest of that
+turn (`pinned_by_turn`).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
+
+from emulator.completion import Usage
+from emulator.gateway.costs import Price, request_cost
 
 AUTO_ROUTER_MODEL = "cloudflare/auto"
 
-# Cloudflare's default and additional models (features/auto-router), as (model, provider), in the
-# emulator's cost order: Workers AI's hosted models first, then the providers' small tiers, then
-# the large ones. Only the first seven (the default models) are in the pool without a header.
+# Cloudflare's default and additional models (features/auto-router), as (model, provider). POOL
+# is the order ties (and models the price table does not price) keep: Workers AI's hosted models
+# first, then the providers' small tiers, then the large ones. Only the seven default models are
+# in the pool without a header.
 DEFAULT_MODELS = (
     ("openai/gpt-5.6-luna", "openai"),
     ("xai/grok-4.5", "xai"),
@@ -88,6 +96,23 @@ def candidate_pool(allowed_models: str | None, allowed_providers: str | None) ->
     if not pool:
         raise NoAllowedModel("cf-aig-allowed-models and cf-aig-allowed-providers together match no model")
     return pool
+
+
+# The output a request without `max_tokens` is expected to cost (the emulator's choice).
+DEFAULT_OUTPUT_ESTIMATE = 1024
+
+
+def cheapest_first(pool: list[tuple[str, str]], price: Callable[[str], Price | None], input_tokens: int,
+                   max_tokens: int | None) -> list[tuple[str, str]]:
+    """The pool by the request's expected cost under each model's price, cheapest first; models
+    without a price after the priced ones; ties in pool order (sorted() is stable)."""
+    expected = Usage(input_tokens, DEFAULT_OUTPUT_ESTIMATE if max_tokens is None else max_tokens)
+
+    def rank(entry: tuple[str, str]) -> tuple[bool, float]:
+        model_price = price(entry[0])
+        return (True, 0.0) if model_price is None else (False, request_cost(expected, model_price, None, True))
+
+    return sorted(pool, key=rank)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -16,7 +15,7 @@ from starlette.routing import Route
 from emulator.dialects import cloudflare_v4
 from emulator.errors import GatewayError
 from emulator.gateway.auth import management_account
-from emulator.gateways_api import error_response, invalid
+from emulator.gateways_api import error_response, invalid, management_body
 from emulator.json_codec import JSONResponse
 from emulator.state import EmulatorState
 
@@ -59,10 +58,7 @@ class BillingApi:
     async def topup(self, request: Request) -> JSONResponse:
         try:
             account_id = self._account(request)
-            try:
-                body = json.loads(await request.body())
-            except (ValueError, UnicodeDecodeError):
-                raise invalid("Request body is not valid JSON") from None
+            body = await management_body(self.state, request)
             amount = body.get("amount") if isinstance(body, dict) else None
             if isinstance(amount, bool) or not isinstance(amount, int) or amount < MIN_TOPUP_CENTS:
                 raise invalid(f"amount: must be a whole number of cents, at least {MIN_TOPUP_CENTS}")

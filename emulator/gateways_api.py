@@ -166,14 +166,7 @@ class GatewaysApi:
         return gateway
 
     async def _body(self, request: Request) -> Any:
-        try:
-            return json_codec.loads(await read_body(request, self.state.settings.max_body_bytes, ClientDisconnect))
-        except json_codec.TooDeep as exc:
-            raise invalid(f"Request body: {exc}") from None
-        except (ValueError, UnicodeDecodeError):
-            raise invalid("Request body is not valid JSON") from None
-        except BodyTooLarge as exc:
-            raise GatewayError(413, 3006, f"Request is too large: {exc}", headers=dict(CLOSE_CONNECTION)) from None
+        return await management_body(self.state, request)
 
     async def collection(self, request: Request) -> JSONResponse:
         try:
@@ -293,6 +286,18 @@ def log_page(entries: list[dict[str, Any]], request: Request, filters: list[dict
     page, per_page = paging(request, default_per_page=20, max_per_page=MAX_PER_PAGE)
     chunk = entries[(page - 1) * per_page: page * per_page]
     return [list_view(e) for e in chunk], cloudflare_v4.page_info(len(chunk), page, per_page, len(entries))
+
+
+async def management_body(state: EmulatorState, request: Request) -> Any:
+    """A management call's JSON body: 413 over max_body_bytes, 400 when it is not JSON or nested too deeply."""
+    try:
+        return json_codec.loads(await read_body(request, state.settings.max_body_bytes, ClientDisconnect))
+    except json_codec.TooDeep as exc:
+        raise invalid(f"Request body: {exc}") from None
+    except (ValueError, UnicodeDecodeError):
+        raise invalid("Request body is not valid JSON") from None
+    except BodyTooLarge as exc:
+        raise GatewayError(413, 3006, f"Request is too large: {exc}", headers=dict(CLOSE_CONNECTION)) from None
 
 
 def managed_gateway(state: EmulatorState, request: Request) -> Gateway:

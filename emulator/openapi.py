@@ -91,6 +91,22 @@ LOG_DETAIL_FIELDS = {
 }
 
 
+PROVIDER_CONFIG_FIELDS = {
+    "id": {"type": "string"}, "alias": {"type": "string"}, "default_config": {"type": "boolean"}, "gateway_id": {"type": "string"},
+    "modified_at": {"type": "string"}, "provider_slug": {"type": "string"}, "secret_id": {"type": "string"}, "secret_preview": {"type": "string"},
+    "rate_limit": {"type": ["number", "null"]}, "rate_limit_period": {"type": ["number", "null"]},
+}
+ROUTE_CORE_FIELDS = {
+    "id": {"type": "string"}, "created_at": {"type": "string"}, "elements": {"type": "array"}, "gateway_id": {"type": "string"},
+    "modified_at": {"type": "string"}, "name": {"type": "string"},
+}
+# A route version as the API spells it: `active` the string "true" / "false", `data` the elements as a JSON string.
+ROUTE_VERSION_FIELDS = {
+    "active": {"enum": ["true", "false"]}, "created_at": {"type": "string"}, "data": {"type": "string"},
+    "version_id": {"type": "string"}, "is_valid": {"type": "boolean"},
+}
+
+
 def v4_refusal(code: int, description: str) -> dict[str, Any]:
     """The v4 envelope of one error with this code (a refusal with nothing else to say)."""
     return obj(["success", "errors", "messages", "result"], {
@@ -172,6 +188,19 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "LogEntry": obj(["id", "created_at", "provider", "model", "path", "success", "cached"], LOG_FIELDS),
     "LogDetail": obj(["id", "created_at", "provider", "model", "path", "success", "cached", "request_size", "response_size",
                       "request_head_complete", "response_head_complete"], {**LOG_FIELDS, **LOG_DETAIL_FIELDS}),
+    "CreditBalance": obj(["balance", "has_default_payment_method", "payment_method", "topup_config", "first_topup_success"], {
+        "balance": {"type": "number"}, "has_default_payment_method": {"type": "boolean"}, "payment_method": {"type": ["object", "null"]},
+        "topup_config": {"type": "object"}, "first_topup_success": {"type": "boolean"},
+    }),
+    "ProviderConfig": obj(list(PROVIDER_CONFIG_FIELDS), PROVIDER_CONFIG_FIELDS, description="a stored provider key: `secret_preview` is masked, the secret is never answered"),
+    "Policy": obj(["id", "name", "actor", "resource", "condition", "action", "created_at", "updated_at"], {
+        "id": {"type": "string"}, "name": {"type": "string"}, "actor": {"type": "string"}, "resource": {"anyOf": [{"const": "*"}, {"type": "object"}]},
+        "condition": {"type": "string"}, "action": obj(["type"], {"type": {"enum": ["limit", "no-limit", "block"]}}),
+        "created_at": {"type": "integer"}, "updated_at": {"type": "integer"}, "staging": {"const": True},
+    }),
+    "DynamicRoute": obj(["id", "created_at", "elements", "gateway_id", "modified_at", "name"], ROUTE_CORE_FIELDS),
+    "RouteDeployment": obj(["created_at", "deployment_id", "version_id"], {k: {"type": "string"} for k in ("created_at", "deployment_id", "version_id")}),
+    "RouteVersion": obj(list(ROUTE_VERSION_FIELDS), ROUTE_VERSION_FIELDS),
     # The control API's own bodies.
     "Problem": obj(["error"], {"error": {"type": "string"}}),
     # The answers to a client over a limit (README: Limits on what a client sends).
@@ -371,6 +400,139 @@ def management() -> dict[str, Any]:
     }
 
 
+
+def with_fields(schema: dict[str, Any], required: bool = True, **properties: Any) -> dict[str, Any]:
+    """An object schema with more properties (required unless said otherwise)."""
+    return {**schema, "required": [*schema["required"], *(properties if required else [])], "properties": {**schema["properties"], **properties}}
+
+
+ID_PARAM = {"type": "string", "minLength": 1}
+
+
+def billing() -> dict[str, Any]:
+    tag = "Management API"
+    base = f"{ACCOUNT}/ai-gateway/billing"
+    done = {"200": answer("no account spending limit (deprecated)", v4_success({"type": "null"})), **errors_in("V4Failure")}
+    return {
+        f"{base}/credit-balance": {"get": op("The Unified Billing credit balance (USD)", {
+            "200": answer("the balance", v4_success(ref("CreditBalance"))), **errors_in("V4Failure"),
+        }, parameters=[ACCOUNT_ID], tag=tag)},
+        f"{base}/topup": {"post": op("Add Unified Billing credits at once", {
+            "200": answer("the payment intent", v4_success(obj(["client_secret", "onboarding", "payment_intent_id"], {
+                "client_secret": STRING_OR_NULL, "onboarding": {"type": "boolean"}, "payment_intent_id": {"type": "string"}}))),
+            **errors_in("V4Failure"),
+        }, obj(["amount"], {"amount": {"type": "integer", "minimum": 1000, "description": "cents (at least 1000)"}}), [ACCOUNT_ID], tag=tag,
+            too_large="BodyTooLargeV4", example={"amount": 1000})},
+        f"{base}/spending-limit": {
+            "get": op("The account spending limit: none (deprecated: a gateway's spend limits replace it)", done, parameters=[ACCOUNT_ID], tag=tag),
+            "post": op("Set an account spending limit: refused with 403 (deprecated)", {**errors_in("V4Failure")}, parameters=[ACCOUNT_ID], tag=tag),
+            "delete": op("Remove the account spending limit (there is none)", done, parameters=[ACCOUNT_ID], tag=tag),
+        },
+    }
+
+
+def gateway_config() -> dict[str, Any]:
+    """A gateway's provider URL, stored keys (BYOK), policies and dynamic routes."""
+    tag = "Management API"
+    base = f"{ACCOUNT}/ai-gateway/gateways/{{gateway_id}}"
+    scope = [ACCOUNT_ID, GATEWAY_ID]
+    failed = errors_in("V4Failure")
+
+    def ok(description: str, result: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return {"200": answer(description, v4_success(result) if not extra else with_fields(v4_success(result), **extra)), **failed}
+
+    paging = [query("page", {"type": "integer", "minimum": 1}), query("per_page", {"type": "integer", "minimum": 1, "maximum": 100})]
+    commit = query("commit", {"enum": ["true", "false"]}, "true: enforce at once; otherwise a draft until committed")
+    staging = query("includeStaging", {"enum": ["true", "false"]}, "true: the drafts too")
+    policy_id = path_param("policy_id", ID_PARAM, "a policy id")
+    route_id = path_param("route_id", ID_PARAM, "a dynamic route id")
+    version_id = path_param("version_id", ID_PARAM, "a route version id")
+    policy_body = obj(["name", "actor", "action"], {
+        "name": {"type": "string", "minLength": 1}, "actor": {"type": "string", "minLength": 1}, "condition": {"type": "string"},
+        "resource": {"anyOf": [{"const": "*"}, {"type": "object"}]},
+        "action": obj(["type"], {"type": {"enum": ["limit", "no-limit", "block"]}, "amount": {"type": "number"}, "period": {"type": "string"}}),
+    })
+    route_detail = with_fields(ref_free_route(), deployment=ref("RouteDeployment"), version=ref("RouteVersion"))
+
+    def listing(key: str, items: dict[str, Any]) -> dict[str, Any]:
+        """The dynamic routes API's lists: {data, success}, no `result`."""
+        data = obj([key, "order_by", "order_by_direction", "page", "per_page"], {
+            key: {"type": "array", "items": items}, "order_by": {"type": "string"}, "order_by_direction": {"enum": ["asc", "desc"]},
+            "page": {"type": "integer"}, "per_page": {"type": "integer"}})
+        return {"200": answer(f"the {key}", obj(["data", "success"], {"data": data, "success": {"const": True}})), **failed}
+
+    def body_op(summary: str, responses: dict[str, Any], body: dict[str, Any], parameters: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+        return op(summary, responses, body, parameters, tag=tag, too_large="BodyTooLargeV4", **extra)
+
+    return {
+        f"{base}/url/{{provider}}": {"get": op("The gateway's base URL for a provider (this emulator's own)", ok("the URL", {"type": "string"}),
+                                               parameters=[*scope, {**path_param("provider", ID_PARAM, "a provider, such as openai"), "example": "openai"}], tag=tag)},
+        f"{base}/provider_configs": {
+            "get": op("The provider keys stored on a gateway (BYOK), paged", {
+                "200": answer("the keys, paged", v4_success({"type": "array", "items": ref("ProviderConfig")}, paged=True)), **failed,
+            }, parameters=[*scope, *paging], tag=tag),
+            "post": body_op("Store a provider key on a gateway", ok("the stored key", ref("ProviderConfig")), obj(["alias", "provider_slug", "default_config"], {
+                "alias": {"type": "string", "minLength": 1}, "provider_slug": {"type": "string", "minLength": 1}, "default_config": {"type": "boolean"},
+                "secret": {"type": "string", "minLength": 1}, "secret_id": {"type": "string", "minLength": 1},
+                "rate_limit": {"type": "number", "minimum": 0}, "rate_limit_period": {"type": "number", "minimum": 0},
+            }), scope, example={"alias": "default", "provider_slug": "openai", "default_config": True, "secret": "sk-test"}),
+        },
+        f"{base}/provider_configs/{{config_id}}": {"delete": op("Remove a stored provider key", ok("the removed key", ref("ProviderConfig")),
+                                                                parameters=[*scope, path_param("config_id", ID_PARAM, "a stored key's id")], tag=tag)},
+        f"{base}/policies": {
+            "get": op("A gateway's policies (beta)", ok("the policies", {"type": "array", "items": ref("Policy")}), parameters=[*scope, staging], tag=tag),
+            "post": body_op("Create a policy: a draft unless commit=true", ok("the policy", ref("Policy"), committed={"type": "boolean"}), policy_body,
+                            [*scope, commit], example={"name": "no-gpt", "actor": "*", "action": {"type": "block"}}),
+        },
+        f"{base}/policies/commit": {"post": op("Commit every draft policy", ok("what was committed", obj(["committed", "failed", "policies"], {
+            "committed": {"type": "integer", "minimum": 0}, "failed": {"type": "integer"}, "policies": {"type": "array"}})), parameters=scope, tag=tag)},
+        f"{base}/policies/simulate": {"post": body_op("Evaluate the policies (drafts over the live ones) for one request", ok("the verdict", obj(
+            ["evaluation", "enforcement", "policiesEvaluated"], {
+                "evaluation": obj(["decision", "buckets"], {"decision": {"type": "string"}, "buckets": {"type": "array"}}),
+                "enforcement": obj(["allowed"], {"allowed": {"type": "boolean"}, "reason": {"type": "string"}}),
+                "policiesEvaluated": {"type": "integer", "minimum": 0}})),
+            obj(["model"], {"model": {"type": "string", "minLength": 1}, "provider": {"type": "string"},
+                            "identity": {"type": "object"}, "bucketUsage": {"type": "object"}}), scope, example={"model": "openai/gpt-4.1"})},
+        f"{base}/policies/{{policy_id}}": {
+            "get": op("A policy (its draft with includeStaging=true)", ok("the policy", ref("Policy"), required=False, uncommitted={"const": True}),
+                      parameters=[*scope, policy_id, staging], tag=tag),
+            "put": body_op("Update a committed policy: a draft unless commit=true", {
+                "200": answer("done (no `result`)", obj(["success", "errors", "messages", "committed"], {
+                    "success": {"const": True}, "errors": {"type": "array", "maxItems": 0}, "messages": {"type": "array"}, "committed": {"type": "boolean"}})),
+                **failed}, {"type": "object", "properties": policy_body["properties"]}, [*scope, policy_id, commit]),
+            "delete": op("Delete a policy and its draft", ok("the deleted policy's id", obj(["id"], {"id": {"type": "string"}})),
+                         parameters=[*scope, policy_id], tag=tag),
+        },
+        f"{base}/routes": {
+            "get": op("A gateway's dynamic routes", listing("routes", with_fields(route_detail, account_tag={"type": "string"})), parameters=[*scope, *paging], tag=tag),
+            "post": body_op("Create a dynamic route", ok("the route", route_detail), obj(["name", "elements"], {
+                "name": {"type": "string", "minLength": 1}, "elements": {"type": "array"}}), scope),
+        },
+        f"{base}/routes/{{route_id}}": {
+            "get": op("A dynamic route", ok("the route", route_detail), parameters=[*scope, route_id], tag=tag),
+            "patch": body_op("Rename a dynamic route", {"200": answer("the route (no v4 envelope)", obj(["route", "success"], {
+                "route": with_fields(route_detail, account_tag={"type": "string"}), "success": {"const": True}})), **failed},
+                obj(["name"], {"name": {"type": "string", "minLength": 1}}), [*scope, route_id]),
+            "delete": op("Delete a dynamic route", ok("the deleted route", ref("DynamicRoute")), parameters=[*scope, route_id], tag=tag),
+        },
+        f"{base}/routes/{{route_id}}/versions": {
+            "get": op("A route's versions", listing("versions", ref("RouteVersion")), parameters=[*scope, route_id, *paging], tag=tag),
+            "post": body_op("Add a version of a route's elements", ok("the route", ref("DynamicRoute")), obj(["elements"], {"elements": {"type": "array"}}),
+                            [*scope, route_id]),
+        },
+        f"{base}/routes/{{route_id}}/versions/{{version_id}}": {"get": op("One version of a route", ok("the version", {
+            "allOf": [ref("DynamicRoute"), ref("RouteVersion")]}), parameters=[*scope, route_id, version_id], tag=tag)},
+        f"{base}/routes/{{route_id}}/deployments": {
+            "get": op("A route's deployments", listing("deployments", ref("RouteDeployment")), parameters=[*scope, route_id, *paging], tag=tag),
+            "post": body_op("Deploy a version of a route", ok("the route", ref("DynamicRoute")), obj(["version_id"], {"version_id": {"type": "string", "minLength": 1}}),
+                            [*scope, route_id]),
+        },
+    }
+
+
+def ref_free_route() -> dict[str, Any]:
+    return obj(["id", "created_at", "elements", "gateway_id", "modified_at", "name"], dict(ROUTE_CORE_FIELDS))
+
 # A native route's 413, by its dialect's error body.
 TOO_LARGE_IN = {"OpenAIError": "BodyTooLargeOpenAI", "AnthropicError": "BodyTooLargeAnthropic"}
 
@@ -555,7 +717,7 @@ def _document() -> str:
         "info": {"title": "ai-gateway-emulator", "version": __version__,
                  "description": "Every route the emulator serves: Cloudflare's REST API (data plane and management), the gateway host, "
                                 "and the emulator's own control API and dashboard. See the README for the behaviour behind each."},
-        "paths": with_aliases({**data_plane(), **gateway_host(), **management(), **control(), **dashboard()}),
+        "paths": with_aliases({**data_plane(), **gateway_host(), **management(), **billing(), **gateway_config(), **control(), **dashboard()}),
         "components": {
             "schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "a Cloudflare API token (any non-empty one unless `api_tokens` pins them)"}},

@@ -11,7 +11,6 @@ evaluates the live policies with the drafts over them, and spends only what `buc
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -21,7 +20,7 @@ from emulator.dialects import cloudflare_v4
 from emulator.errors import GatewayError
 from emulator.gateway.gateways import Gateway
 from emulator.gateway.policies import Budget, PolicyInvalid, enforce, evaluate, make_policy
-from emulator.gateways_api import GATEWAY_NOT_FOUND, error_response, invalid, managed_gateway
+from emulator.gateways_api import GATEWAY_NOT_FOUND, error_response, invalid, management_body, managed_gateway
 from emulator.json_codec import JSONResponse
 from emulator.state import EmulatorState
 
@@ -51,10 +50,7 @@ class PoliciesApi:
         return managed_gateway(self.state, request)
 
     async def _body(self, request: Request) -> dict[str, Any]:
-        try:
-            body = json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError):
-            raise invalid("Request body is not valid JSON") from None
+        body = await management_body(self.state, request)
         if not isinstance(body, dict):
             raise invalid("Request body must be a JSON object")
         return body
@@ -87,6 +83,7 @@ class PoliciesApi:
     async def item(self, request: Request) -> JSONResponse:
         try:
             gateway = self._gateway(request)
+            changes = await self._body(request) if request.method == "PUT" else None  # a body over the limit: 413 before the lookup
             policies = gateway.policies
             policy_id = request.path_params["policy_id"]
             live = policies.live.get(policy_id)
@@ -106,9 +103,8 @@ class PoliciesApi:
                 return JSONResponse(cloudflare_v4.success({"id": policy_id}))
             if live is None:
                 raise invalid("Only a committed policy can be updated: commit it first")
-            changes = await self._body(request)
             base = draft or live
-            fields = {**{k: getattr(base, k) for k in ("name", "actor", "resource", "condition", "action")}, **changes}
+            fields = {**{k: getattr(base, k) for k in ("name", "actor", "resource", "condition", "action")}, **(changes or {})}
             try:
                 updated = make_policy(policy_id, fields, self._now(), created_at=live.created_at)
             except PolicyInvalid as err:

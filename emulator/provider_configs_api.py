@@ -9,7 +9,6 @@ ProviderConfigCreateResponse / ListResponse).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -19,7 +18,7 @@ from emulator.dialects import cloudflare_v4
 from emulator.errors import GatewayError
 from emulator.gateway.gateways import Gateway, iso
 from emulator.gateway.provider_keys import ProviderKey
-from emulator.gateways_api import GATEWAY_EXISTS, GATEWAY_NOT_FOUND, error_response, invalid, managed_gateway, paging
+from emulator.gateways_api import GATEWAY_EXISTS, GATEWAY_NOT_FOUND, error_response, invalid, management_body, managed_gateway, paging
 from emulator.json_codec import JSONResponse
 from emulator.state import EmulatorState
 
@@ -68,10 +67,7 @@ class ProviderConfigsApi:
                 chunk = keys[(page - 1) * per_page: page * per_page]
                 info = cloudflare_v4.page_info(len(chunk), page, per_page, len(keys))
                 return JSONResponse(cloudflare_v4.success([k.view() for k in chunk], info))
-            try:
-                body = check_provider_config(json.loads(await request.body()))
-            except (ValueError, UnicodeDecodeError):
-                raise invalid("Request body is not valid JSON") from None
+            body = check_provider_config(await management_body(self.state, request))
             if any(k.provider_slug == body["provider_slug"] and k.alias == body["alias"] for k in gateway.provider_keys):
                 raise GatewayError(400, GATEWAY_EXISTS, f"A key with alias {body['alias']} already exists for {body['provider_slug']}")
             config_id = self.state.ids.uuid()

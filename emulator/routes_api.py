@@ -86,7 +86,9 @@ class RoutesApi(GatewaysApi):
         return route
 
     async def _elements(self, request: Request) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        body = await self._body(request)
+        return self._elements_of(await self._body(request))
+
+    def _elements_of(self, body: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         if not isinstance(body, dict):
             raise invalid("Request body must be a JSON object")
         try:
@@ -114,9 +116,9 @@ class RoutesApi(GatewaysApi):
 
     async def item(self, request: Request) -> JSONResponse:  # type: ignore[override]
         try:
+            body = await self._body(request) if request.method == "PATCH" else None  # a body over the limit: 413 before the lookup
             route = self._route(request)
             if request.method == "PATCH":
-                body = await self._body(request)
                 if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not body["name"]:
                     raise invalid("name: must be a non-empty string")
                 route.name = body["name"]
@@ -132,10 +134,11 @@ class RoutesApi(GatewaysApi):
 
     async def versions(self, request: Request) -> JSONResponse:
         try:
+            body = await self._body(request) if request.method == "POST" else None
             route = self._route(request)
             if request.method == "GET":
                 return listing(request, "versions", [version_view(route, v) for v in route.versions])
-            _, elements = await self._elements(request)
+            _, elements = self._elements_of(body)
             self.state.routes.add_version(route, elements)
             return JSONResponse(cloudflare_v4.success(route_core(route)))
         except GatewayError as err:
@@ -154,11 +157,11 @@ class RoutesApi(GatewaysApi):
 
     async def deployments(self, request: Request) -> JSONResponse:
         try:
+            body = await self._body(request) if request.method == "POST" else None
             route = self._route(request)
             if request.method == "GET":
                 views = [{"created_at": d.created_at, "deployment_id": d.deployment_id, "version_id": d.version_id} for d in route.deployments]
                 return listing(request, "deployments", views)
-            body = await self._body(request)
             version_id = body.get("version_id") if isinstance(body, dict) else None
             if not isinstance(version_id, str) or route.version(version_id) is None:
                 raise invalid("version_id: no version of this route has that id")

@@ -47,7 +47,8 @@ def compat_chat(emulator, route: str, content: str, headers: dict | None = None)
 def gateway(emulator):
     reset(emulator)
     compat_chat(emulator, "none", "make the default gateway")  # the default gateway is made on first use
-    return emulator
+    yield emulator
+    reset(emulator)  # routes and their spend left behind must not steer later tests
 
 
 def test_routes_and_versions_through_the_cloudflare_sdk(gateway):

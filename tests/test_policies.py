@@ -49,6 +49,8 @@ def policed(emulator):
     """Each gpt-4.1 "policed" answer costs $0.003."""
     reset(emulator)
     add_fixture(emulator, {"match": {"content": "policed"}, "respond": {"text": "ok", "usage": {"input_tokens": 1000, "output_tokens": 125}}})
+    yield
+    reset(emulator)  # a policy left on the gateway denies every later test's request by default
 
 
 def test_a_weekly_cap_is_spent_and_starts_again_on_monday_0000_utc(emulator, policed):

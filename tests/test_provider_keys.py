@@ -46,6 +46,8 @@ def keyed(emulator):
     add_fixture(emulator, {"match": {"content": "keyed"}, "respond": {"text": "ok", "usage": {"input_tokens": 1000, "output_tokens": 125}}})
     # Metered credits, none left: a request that falls back to Unified Billing is a 402.
     httpx.put(emulator.base_url + "/__emulator__/credits", json={"balance": 0}).raise_for_status()
+    yield
+    reset(emulator)  # no credits left must not turn later tests on this emulator into 402s
 
 
 def test_stored_keys_are_listed_with_a_masked_preview_never_the_secret(emulator, keyed):

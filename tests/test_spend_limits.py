@@ -35,6 +35,8 @@ def three_millidollar_answers(emulator):
     """Every gpt-4.1 "spend" request costs 1000 * $2/1M + 125 * $8/1M = $0.003."""
     reset(emulator)
     add_fixture(emulator, {"match": {"content": "spend"}, "respond": {"text": "ok", "usage": {"input_tokens": 1000, "output_tokens": 125}}})
+    yield
+    reset(emulator)  # a spend rule left on the gateway would refuse later tests' requests
 
 
 def test_spend_reaching_the_limit_blocks_with_429_until_the_window_resets(emulator, three_millidollar_answers):

@@ -38,6 +38,8 @@ def billed(emulator):
     """Each gpt-4.1 "billed" answer costs 1000 * $2/1M + 125 * $8/1M = $0.003."""
     reset(emulator)
     add_fixture(emulator, {"match": {"content": "billed"}, "respond": {"text": "ok", "usage": {"input_tokens": 1000, "output_tokens": 125}}})
+    yield
+    reset(emulator)  # the balance set here must not turn later tests on this emulator into 402s
 
 
 def test_credits_reaching_zero_mid_run_turn_the_next_request_into_402(emulator, billed):

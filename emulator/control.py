@@ -86,22 +86,7 @@ class ControlApi:
         return JSONResponse({"entries": self.state.journal.entries()})
 
     async def fixtures(self, request: Request) -> Response:
-        if request.method == "GET":
-            return JSONResponse({"fixtures": [{"id": f.source, "name": f.name, **f.spec} for f in self.state.fixtures]})
-        if request.method == "DELETE":
-            self.state.fixtures.reset()
-            return JSONResponse({"fixtures": []})
-        try:
-            body = await _json(request)
-        except BodyNotJSON as exc:
-            return _problem(400, str(exc))
-        document = body if isinstance(body, dict) and "fixtures" in body else {"fixtures": [body]}
-        try:
-            check_fixture_document(document, "request body")
-        except ConfigError as exc:
-            return _problem(400, str(exc))
-        added = [self.state.fixtures.add_runtime(spec) for spec in document["fixtures"]]
-        return JSONResponse({"fixtures": [{"id": f.source, "name": f.name} for f in added]}, 201)
+        return await _runtime_section(request, self.state.fixtures, "fixtures")
 
     async def credits(self, request: Request) -> JSONResponse:
         """Unified Billing credits: PUT {"balance", "account_id"?} sets one account's or every account's."""
@@ -132,23 +117,7 @@ class ControlApi:
 
     async def classifications(self, request: Request) -> Response:
         """Guardrail classifications added at run time (validated like the fixture files' `classifications`)."""
-        rules = self.state.classifications
-        if request.method == "GET":
-            return JSONResponse({"classifications": [{"id": r.source, "name": r.name, **r.spec} for r in rules]})
-        if request.method == "DELETE":
-            rules.reset()
-            return JSONResponse({"classifications": []})
-        try:
-            body = await _json(request)
-        except BodyNotJSON as exc:
-            return _problem(400, str(exc))
-        document = body if isinstance(body, dict) and "classifications" in body else {"classifications": [body]}
-        try:
-            check_fixture_document(document, "request body")
-        except ConfigError as exc:
-            return _problem(400, str(exc))
-        added = [rules.add_runtime(spec) for spec in document["classifications"]]
-        return JSONResponse({"classifications": [{"id": r.source, "name": r.name} for r in added]}, 201)
+        return await _runtime_section(request, self.state.classifications, "classifications")
 
     async def classification(self, request: Request) -> JSONResponse:
         rule_id = request.path_params["rule_id"]
@@ -182,3 +151,24 @@ async def _json(request: Request) -> Any:
     except ValueError as exc:
         detail = "it is empty" if not raw.strip() else str(exc)
         raise BodyNotJSON(f"request body: not JSON ({detail})") from None
+
+
+async def _runtime_section(request: Request, store: Any, section: str) -> Response:
+    """A section of the fixture document kept at run time (`fixtures`, `classifications`): GET lists
+    it, DELETE empties it, POST validates one entry or a document with that section and adds it."""
+    if request.method == "GET":
+        return JSONResponse({section: [{"id": r.source, "name": r.name, **r.spec} for r in store]})
+    if request.method == "DELETE":
+        store.reset()
+        return JSONResponse({section: []})
+    try:
+        body = await _json(request)
+    except BodyNotJSON as exc:
+        return _problem(400, str(exc))
+    document = body if isinstance(body, dict) and section in body else {section: [body]}
+    try:
+        check_fixture_document(document, "request body")
+    except ConfigError as exc:
+        return _problem(400, str(exc))
+    added = [store.add_runtime(spec) for spec in document[section]]
+    return JSONResponse({section: [{"id": r.source, "name": r.name} for r in added]}, 201)
